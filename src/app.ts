@@ -1,0 +1,74 @@
+// buildApp(options): the one Fastify factory. Registers infra -> docs -> model registry -> routes; never listens.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import { EnvSchema, loadConfig, type AppConfig } from './config.js';
+import { installErrorHandling } from './errors/handler.js';
+import { OPENAPI_INFO } from './schemas/openapi-info.js';
+import configPlugin from './plugins/config.js';
+import modelRegistryPlugin from './plugins/model-registry.js';
+import healthRoutes from './routes/health.js';
+import modelRoutes from './routes/models.js';
+import tokenizeRoutes from './routes/tokenize.js';
+import traceRoutes from './routes/trace.js';
+import streamRoutes from './routes/stream.js';
+import webRoutes from './routes/web.js';
+
+export interface BuildAppOptions {
+  /** Configuration overrides on top of the environment (tests pass MODELS_DIR, LOG_LEVEL, limits...). */
+  config?: Partial<Record<keyof typeof EnvSchema.shape, string | number | boolean>>;
+  /** Environment to read (defaults to process.env). */
+  env?: Record<string, string | undefined>;
+  /** A ready pino logger config or false; defaults to JSON logs at config.LOG_LEVEL. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Merge overrides into the env map and validate once (same rules as the real environment). */
+function resolveConfig(options: BuildAppOptions): AppConfig {
+  const env: Record<string, string | undefined> = { ...(options.env ?? process.env) };
+  for (const [k, v] of Object.entries(options.config ?? {})) if (v !== undefined) env[k] = String(v);
+  return loadConfig(env);
+}
+
+export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const config = resolveConfig(options);
+  const app = Fastify({
+    logger: options.logger ?? { level: config.LOG_LEVEL },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 8 * 1024 * 1024,
+    // Response schemas document the API (and tests check replies against them);
+    // replies are serialised with plain JSON.stringify so large traces are not re-walked by zod.
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', String(request.id));
+    return payload;
+  });
+  installErrorHandling(app);
+
+  await app.register(configPlugin, { config });
+  await app.register(swagger, {
+    openapi: { openapi: '3.0.3', info: OPENAPI_INFO, tags: [] },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(modelRegistryPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(modelRoutes);
+  await app.register(tokenizeRoutes);
+  await app.register(traceRoutes);
+  await app.register(streamRoutes);
+  if (config.SERVE_WEB) await app.register(webRoutes);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

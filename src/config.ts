@@ -1,0 +1,74 @@
+// Service configuration: environment variables -> a validated, frozen AppConfig.
+import { z } from 'zod';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (two levels up from this file in src/ and in dist/src/). */
+export const PROJECT_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  fileURLToPath(import.meta.url).includes(`${path.sep}dist${path.sep}`) ? '../..' : '..',
+);
+
+const intFromEnv = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const boolFromEnv = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every environment variable the service reads, with its default. The README lists these. */
+export const EnvSchema = z.object({
+  PORT: intFromEnv(8080, 0, 65535).describe('TCP port to listen on'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Interface to bind'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
+  MODELS_DIR: z
+    .string()
+    .min(1)
+    .default(path.join(PROJECT_ROOT, 'models'))
+    .describe('Folder scanned for runnable checkpoints (sub-folders with config.json + model.safetensors)'),
+  DEFAULT_MODEL: z.string().min(1).default('gpt2-mini').describe('Model used when a request names none'),
+  MODEL_LOADING: z
+    .enum(['lazy', 'eager'])
+    .default('lazy')
+    .describe('lazy: build a model graph on first use; eager: build all at start'),
+  ORT_THREADS: intFromEnv(0, 0, 256).describe('onnxruntime intra-op threads per session (0 = onnxruntime default)'),
+  MAX_RETURNED_VALUES: intFromEnv(2_000_000, 1, 1_000_000_000).describe(
+    'Cap on raw tensor values one /trace response may return with detail=full (over it: 413)',
+  ),
+  MAX_NEW_TOKENS: intFromEnv(256, 0, 100_000).describe('Upper bound for max_new_tokens in /trace and the stream'),
+  WS_MAX_CONNECTIONS: intFromEnv(64, 1, 100_000).describe('Concurrent WebSocket connections'),
+  WS_MAX_GENERATIONS: intFromEnv(16, 1, 10_000).describe('Concurrent generations across all connections'),
+  WS_MAX_MESSAGE_BYTES: intFromEnv(65_536, 256, 64 * 1024 * 1024).describe('Largest accepted client frame'),
+  WS_MAX_BUFFERED_BYTES: intFromEnv(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024).describe(
+    'Socket send-buffer level above which a generation pauses / coalesces layer detail',
+  ),
+  WS_HEARTBEAT_MS: intFromEnv(30_000, 100, 3_600_000).describe('Ping interval; a peer silent for two intervals is dropped'),
+  WS_REPLAY_MESSAGES: intFromEnv(4096, 0, 1_000_000).describe('Messages kept per generation for late subscribers'),
+  SERVE_WEB: boolFromEnv(true).describe('Serve the web page at /'),
+});
+
+export type AppConfig = Readonly<z.infer<typeof EnvSchema>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parse and freeze configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = EnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

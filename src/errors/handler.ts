@@ -1,0 +1,110 @@
+// The one error handler: every failure leaves as application/problem+json with a stable code.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ZodError } from 'zod';
+import { ProblemError } from './problem-error.js';
+import { describeIssues } from './zod-words.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance: string;
+  request_id: string;
+  [extra: string]: unknown;
+}
+
+function body(
+  request: FastifyRequest,
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): ProblemBody {
+  return {
+    ...extra,
+    type: `/problems/${code}`,
+    title,
+    status,
+    code,
+    detail,
+    instance: request.url.split('?')[0] ?? request.url,
+    request_id: String(request.id),
+  };
+}
+
+/** Send a problem+json reply (also used by the 404 handler and the WebSocket route's upgrade checks). */
+export function sendProblem(reply: FastifyReply, problem: ProblemBody): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** Map Fastify's own client errors (bad JSON, wrong content type, huge body) to stable codes. */
+const FASTIFY_CODES: Record<string, { code: string; title: string; detail: (e: FastifyError) => string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', title: 'Bad request', detail: () => 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'empty_body',
+    title: 'Bad request',
+    detail: () => 'The request declares a JSON body but sent none.',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    title: 'Unsupported media type',
+    detail: () => 'Send the request body as application/json.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'invalid_content_length',
+    title: 'Bad request',
+    detail: () => 'The Content-Length header does not match the body.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'body_too_large',
+    title: 'Payload too large',
+    detail: () => 'The request body is larger than the server accepts.',
+  },
+};
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | ProblemError | ZodError, request, reply) => {
+    if (error instanceof ProblemError) {
+      if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      return sendProblem(reply, body(request, error.statusCode, error.code, error.title, error.detail, error.extra));
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'request';
+      const issues = error.validation.map((v) => ({
+        path: `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}`,
+        message: v.message ?? 'is invalid',
+      }));
+      const detail = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+      return sendProblem(reply, body(request, 400, 'invalid_request', 'Bad request', detail, { issues }));
+    }
+    if (error instanceof ZodError) {
+      const detail = describeIssues(error.issues);
+      return sendProblem(reply, body(request, 400, 'invalid_request', 'Bad request', detail));
+    }
+    const fe = error as FastifyError;
+    const known = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+    const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+    if (known) return sendProblem(reply, body(request, status, known.code, known.title, known.detail(fe)));
+    if (status >= 400 && status < 500) {
+      return sendProblem(reply, body(request, status, 'bad_request', 'Bad request', fe.message || 'The request is invalid.'));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(
+      reply,
+      body(request, 500, 'internal_error', 'Internal server error', 'Something went wrong on our side; the error was logged.'),
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      body(request, 404, 'route_not_found', 'Not found', `There is no route ${request.method} ${request.url.split('?')[0]}.`),
+    ),
+  );
+}

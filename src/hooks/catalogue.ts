@@ -1,0 +1,77 @@
+// The hook catalogue: every activation the GPT-2 graph exposes, named as in TransformerLens.
+// The graph builder, the trace service, the stream and the tests all read this table; nothing
+// infers an axis from a hook's name. Shapes are for batch 1 (the batch axis is dropped).
+
+/** TransformerLens dimension words. `pos` is the new tokens of this forward call; `key_pos` spans past + new. */
+export type Dim = 'pos' | 'query_pos' | 'key_pos' | 'head' | 'd_model' | 'd_head' | 'd_mlp' | 'd_vocab';
+
+export interface HookSite {
+  /** Name without the `blocks.{i}.` prefix for per-layer sites, e.g. `attn.hook_pattern`. */
+  site: string;
+  /** true: exists once per block as `blocks.{i}.{site}`; false: a single global hook. */
+  perLayer: boolean;
+  dims: readonly Dim[];
+  /** One line for docs and the page. */
+  description: string;
+}
+
+/** In forward order. */
+export const HOOK_SITES: readonly HookSite[] = [
+  { site: 'hook_embed', perLayer: false, dims: ['pos', 'd_model'], description: 'Token embedding rows W_E[token_ids]' },
+  { site: 'hook_pos_embed', perLayer: false, dims: ['pos', 'd_model'], description: 'Learned position embedding rows W_pos[positions]' },
+  { site: 'hook_resid_pre', perLayer: true, dims: ['pos', 'd_model'], description: 'Residual stream entering the block' },
+  { site: 'ln1.hook_scale', perLayer: true, dims: ['pos'], description: 'LayerNorm 1 scale: sqrt(var + eps) per position' },
+  { site: 'ln1.hook_normalized', perLayer: true, dims: ['pos', 'd_model'], description: 'LayerNorm 1 output (after gain and bias)' },
+  { site: 'attn.hook_q', perLayer: true, dims: ['pos', 'head', 'd_head'], description: 'Queries per head' },
+  { site: 'attn.hook_k', perLayer: true, dims: ['pos', 'head', 'd_head'], description: 'Keys per head (new positions only)' },
+  { site: 'attn.hook_v', perLayer: true, dims: ['pos', 'head', 'd_head'], description: 'Values per head (new positions only)' },
+  {
+    site: 'attn.hook_attn_scores',
+    perLayer: true,
+    dims: ['head', 'query_pos', 'key_pos'],
+    description: 'QK^T / sqrt(d_head) with the causal mask applied (masked entries are -inf)',
+  },
+  { site: 'attn.hook_pattern', perLayer: true, dims: ['head', 'query_pos', 'key_pos'], description: 'softmax of the scores over key_pos' },
+  { site: 'attn.hook_z', perLayer: true, dims: ['pos', 'head', 'd_head'], description: 'pattern @ V per head, before the output projection' },
+  { site: 'hook_attn_out', perLayer: true, dims: ['pos', 'd_model'], description: 'Attention output after W_O and b_O' },
+  { site: 'hook_resid_mid', perLayer: true, dims: ['pos', 'd_model'], description: 'resid_pre + attn_out' },
+  { site: 'ln2.hook_scale', perLayer: true, dims: ['pos'], description: 'LayerNorm 2 scale' },
+  { site: 'ln2.hook_normalized', perLayer: true, dims: ['pos', 'd_model'], description: 'LayerNorm 2 output' },
+  { site: 'mlp.hook_pre', perLayer: true, dims: ['pos', 'd_mlp'], description: 'MLP pre-activation: x @ W_in + b_in' },
+  { site: 'mlp.hook_post', perLayer: true, dims: ['pos', 'd_mlp'], description: 'gelu_new(pre)' },
+  { site: 'hook_mlp_out', perLayer: true, dims: ['pos', 'd_model'], description: 'MLP output after W_out and b_out' },
+  { site: 'hook_resid_post', perLayer: true, dims: ['pos', 'd_model'], description: 'resid_mid + mlp_out' },
+  { site: 'ln_final.hook_scale', perLayer: false, dims: ['pos'], description: 'Final LayerNorm scale' },
+  { site: 'ln_final.hook_normalized', perLayer: false, dims: ['pos', 'd_model'], description: 'Final LayerNorm output' },
+  { site: 'logits', perLayer: false, dims: ['pos', 'd_vocab'], description: 'Unembedding: ln_final @ W_E^T (tied)' },
+] as const;
+
+/** Full hook name for a site at a layer (`blocks.3.attn.hook_pattern`) or the global name. */
+export function hookName(site: HookSite, layer?: number): string {
+  return site.perLayer ? `blocks.${layer}.${site.site}` : site.site;
+}
+
+/** Every hook name of an n-layer model, in forward order. */
+export function allHookNames(nLayer: number): string[] {
+  const names: string[] = [];
+  const globalsBefore = HOOK_SITES.filter((s) => !s.perLayer && !s.site.startsWith('ln_final') && s.site !== 'logits');
+  const perLayer = HOOK_SITES.filter((s) => s.perLayer);
+  const globalsAfter = HOOK_SITES.filter((s) => s.site.startsWith('ln_final') || s.site === 'logits');
+  for (const s of globalsBefore) names.push(hookName(s));
+  for (let i = 0; i < nLayer; i++) for (const s of perLayer) names.push(hookName(s, i));
+  for (const s of globalsAfter) names.push(hookName(s));
+  return names;
+}
+
+/** Parse a hook name back to its site and layer; undefined if it is not in the catalogue. */
+export function parseHookName(name: string, nLayer: number): { site: HookSite; layer: number | null } | undefined {
+  const m = /^blocks\.(\d+)\.(.+)$/.exec(name);
+  if (m) {
+    const layer = Number(m[1]);
+    if (!Number.isInteger(layer) || layer >= nLayer || String(layer) !== m[1]) return undefined;
+    const site = HOOK_SITES.find((s) => s.perLayer && s.site === m[2]);
+    return site ? { site, layer } : undefined;
+  }
+  const site = HOOK_SITES.find((s) => !s.perLayer && s.site === name);
+  return site ? { site, layer: null } : undefined;
+}

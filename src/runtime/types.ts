@@ -1,0 +1,79 @@
+// The runtime contract: what the trace service and the stream ask of a loaded GPT-2 model.
+// Implemented by src/runtime/gpt2-runtime.ts on an onnxruntime-node session over the graph
+// built by src/graph/. Everything here is batch 1; activations carry no batch axis.
+
+/** GPT-2 hyper-parameters in TransformerLens words (mapped from HF config.json n_layer, n_head, n_embd, n_positions, vocab_size). */
+export interface Gpt2Dims {
+  nLayer: number;
+  nHead: number;
+  dModel: number;
+  dHead: number; // dModel / nHead
+  dMlp: number; // n_inner ?? 4 * dModel
+  dVocab: number;
+  nCtx: number;
+  layerNormEps: number;
+}
+
+/** One fetched tensor: raw float32 values in row-major order with its dims (see HOOK_SITES for the axis words). */
+export interface Activation {
+  hook: string;
+  dims: readonly number[];
+  data: Float32Array;
+}
+
+/**
+ * Keys and values of every layer for the tokens seen so far. Opaque to callers except `length`.
+ * A cache is immutable: forward() returns a new one and never mutates the one passed in,
+ * so a caller may branch from any earlier cache.
+ */
+export interface KvCache {
+  readonly length: number;
+}
+
+export interface ForwardRequest {
+  /** Token ids to append after the cache (the whole prompt on the first call). */
+  tokenIds: readonly number[];
+  /** Cache returned by the previous call; omitted = empty. */
+  past?: KvCache;
+  /** Exact hook names (already expanded from patterns) to fetch; logits are always returned. */
+  hooks: readonly string[];
+}
+
+export interface ForwardResult {
+  /** Requested hooks, each covering only the new positions (scores/pattern: [head, new_pos, past+new]). */
+  activations: Map<string, Activation>;
+  /** [new_pos, d_vocab] raw logits. */
+  logits: Activation;
+  /** Cache including the new tokens. */
+  present: KvCache;
+  /** Wall-clock milliseconds spent inside onnxruntime. */
+  runMs: number;
+}
+
+/** Logit lens: ln_final + unembedding applied to residual-stream rows. */
+export interface LensRequest {
+  /** [rows, d_model] residual vectors (e.g. resid_post of every layer at the chosen positions). */
+  rows: Float32Array;
+  nRows: number;
+  topK: number;
+  /** Token ids whose probability to report for every row (e.g. the final top-1 token). */
+  trackIds?: readonly number[];
+}
+
+export interface LensRow {
+  topIds: number[];
+  topProbs: number[];
+  /** Probabilities of LensRequest.trackIds, same order. */
+  tracked: number[];
+}
+
+export interface Gpt2Runtime {
+  readonly name: string;
+  readonly dims: Gpt2Dims;
+  /** Every hook name this model exposes, in forward order (allHookNames(dims.nLayer)). */
+  readonly hookNames: readonly string[];
+  forward(req: ForwardRequest): Promise<ForwardResult>;
+  lens(req: LensRequest): Promise<LensRow[]>;
+  /** Release the onnxruntime sessions. */
+  dispose(): Promise<void>;
+}
