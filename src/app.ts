@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { EnvSchema, loadConfig, type AppConfig } from './config.js';
 import { installErrorHandling } from './errors/handler.js';
 import { OPENAPI_INFO } from './schemas/openapi-info.js';
+import { pruneUnusedSchemas } from './schemas/openapi-prune.js';
 import configPlugin from './plugins/config.js';
 import modelRegistryPlugin from './plugins/model-registry.js';
 import healthRoutes from './routes/health.js';
@@ -56,7 +57,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   await app.register(swagger, {
     openapi: { openapi: '3.0.3', info: OPENAPI_INFO, tags: [] },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (doc) => pruneUnusedSchemas(jsonSchemaTransformObject(doc)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
