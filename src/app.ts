@@ -6,6 +6,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } fro
 import { randomUUID } from 'node:crypto';
 import { EnvSchema, loadConfig, type AppConfig } from './config.js';
 import { installErrorHandling } from './errors/handler.js';
+import { ArchRegistry, DEFAULT_REGISTRY_DIR } from './arch/registry.js';
 import { OPENAPI_INFO } from './schemas/openapi-info.js';
 import { pruneUnusedSchemas } from './schemas/openapi-prune.js';
 import configPlugin from './plugins/config.js';
@@ -61,10 +62,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(modelRegistryPlugin);
+  // The architecture registry is read once (start-up fails naming any bad entry) and shared:
+  // /models answers from it and the runnable-model registry uses it to tell "famous but not installed" (409).
+  const arch = ArchRegistry.load(DEFAULT_REGISTRY_DIR);
+  await app.register(modelRegistryPlugin, { known: arch });
 
   await app.register(healthRoutes);
-  await app.register(modelRoutes);
+  await app.register(modelRoutes, { registry: arch });
   await app.register(tokenizeRoutes);
   await app.register(traceRoutes);
   await app.register(streamRoutes);
