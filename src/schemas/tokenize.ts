@@ -1,0 +1,23 @@
+// POST /tokenize: text -> GPT-2 BPE token ids and their texts.
+import { z } from 'zod';
+import { TokenSchema } from './trace.js';
+
+export const TokenizeRequestSchema = z
+  .object({
+    text: z.string().max(1_000_000).describe('Text to tokenize; may be empty'),
+    model: z.string().min(1).max(200).optional().describe('Runnable model whose tokenizer to use; defaults to the server default'),
+  })
+  .strict()
+  .meta({ id: 'TokenizeRequest' });
+
+export const TokenizeResponseSchema = z
+  .object({
+    model: z.string(),
+    ids: z.array(z.number().int()),
+    tokens: z.array(TokenSchema).describe('Per token: id, its text (leading spaces kept), position'),
+    count: z.number().int(),
+  })
+  .meta({ id: 'TokenizeResponse' });
+
+export type TokenizeRequest = z.infer<typeof TokenizeRequestSchema>;
+export type TokenizeResponse = z.infer<typeof TokenizeResponseSchema>;

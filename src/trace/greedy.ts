@@ -1,0 +1,35 @@
+// Greedy continuation with the KV cache: one new token per forward call, never re-running the prompt.
+import type { Gpt2Runtime, KvCache } from '../runtime/types.js';
+import { END_OF_TEXT_ID } from '../tokenizer/gpt2-tokenizer.js';
+import { argmax, probOf } from './next-token.js';
+
+export interface GreedyResult {
+  /** Chosen tokens with their probability under the full softmax at that step (an eos token is included). */
+  tokens: { id: number; prob: number }[];
+  stopReason: 'max_new_tokens' | 'eos';
+}
+
+/**
+ * `firstRow` = logits [d_vocab] after the last prompt token, `past` = the cache holding the prompt.
+ * Each step: argmax -> append -> forward([id], past) -> logits [1, d_vocab]. n tokens cost n-1 forward calls.
+ */
+export async function greedyContinue(
+  runtime: Gpt2Runtime,
+  firstRow: Float32Array,
+  past: KvCache,
+  maxNewTokens: number,
+  stopAtEos: boolean,
+): Promise<GreedyResult> {
+  const tokens: GreedyResult['tokens'] = [];
+  let row = firstRow;
+  let cache = past;
+  for (;;) {
+    const id = argmax(row);
+    tokens.push({ id, prob: probOf(row, id) });
+    if (stopAtEos && id === END_OF_TEXT_ID) return { tokens, stopReason: 'eos' };
+    if (tokens.length >= maxNewTokens) return { tokens, stopReason: 'max_new_tokens' };
+    const step = await runtime.forward({ tokenIds: [id], past: cache, hooks: [] });
+    row = step.logits.data.subarray(0, runtime.dims.dVocab); // [1, d_vocab] -> [d_vocab]
+    cache = step.present;
+  }
+}

@@ -1,0 +1,69 @@
+// Hook selection: names or glob patterns -> exact hook names of a model, in forward order.
+import { HOOK_SITES } from '../hooks/catalogue.js';
+import { badRequest } from '../errors/problem-error.js';
+
+/**
+ * The overview returned when a request names no hooks: the residual stream at every point, what
+ * each sub-layer writes into it, the attention patterns, the MLP activations and the final norm.
+ */
+export const DEFAULT_HOOK_PATTERNS: readonly string[] = [
+  'hook_embed',
+  'hook_pos_embed',
+  'blocks.*.hook_resid_pre',
+  'blocks.*.attn.hook_pattern',
+  'blocks.*.hook_attn_out',
+  'blocks.*.hook_resid_mid',
+  'blocks.*.mlp.hook_post',
+  'blocks.*.hook_mlp_out',
+  'blocks.*.hook_resid_post',
+  'ln_final.hook_normalized',
+];
+
+/**
+ * Glob -> anchored RegExp. `*` matches any run of characters, dots included, so `*resid_post`
+ * matches `blocks.3.hook_resid_post`, `blocks.3.*` matches every hook of block 3 and
+ * `blocks.*.attn.*` every attention hook. Every other character is literal.
+ */
+export function globToRegExp(pattern: string): RegExp {
+  const body = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${body}$`);
+}
+
+/** Every site as a pattern a client may send: `hook_embed`, `blocks.*.attn.hook_pattern`, ... (forward order). */
+export function sitePatterns(): string[] {
+  return HOOK_SITES.map((s) => (s.perLayer ? `blocks.*.${s.site}` : s.site));
+}
+
+/**
+ * Expand `patterns` against `hookNames` (the model's hooks in forward order). Result: each matched
+ * name once, in forward order. A pattern or name that matches nothing -> 400 `unknown_hook`
+ * listing every pattern that does not match and the valid site patterns.
+ */
+export function selectHooks(patterns: readonly string[], hookNames: readonly string[], nLayer: number): string[] {
+  const chosen = new Set<string>();
+  const unmatched: string[] = [];
+  for (const pattern of patterns) {
+    const re = globToRegExp(pattern.trim());
+    let hit = false;
+    for (const name of hookNames) {
+      if (re.test(name)) {
+        chosen.add(name);
+        hit = true;
+      }
+    }
+    if (!hit) unmatched.push(pattern);
+  }
+  if (unmatched.length > 0) {
+    const list = unmatched.map((p) => `"${p}"`).join(', ');
+    throw badRequest(
+      'unknown_hook',
+      `No hook of this model matches ${list}. Hooks are TransformerLens names: per block ` +
+        `"blocks.{layer}.<site>" with layer 0..${nLayer - 1}, or a global hook; \`*\` is a wildcard (see valid_patterns).`,
+      { unknown: unmatched, valid_patterns: sitePatterns() },
+    );
+  }
+  return hookNames.filter((n) => chosen.has(n));
+}

@@ -1,0 +1,154 @@
+// POST /trace orchestration: validate against the model, tokenize, run once with hooks, summarise, continue greedily.
+import { performance } from 'node:perf_hooks';
+import { allHookNames } from '../hooks/catalogue.js';
+import { badRequest } from '../errors/problem-error.js';
+import type { AppConfig } from '../config.js';
+import type { ModelRegistry, RunnableModelInfo } from '../plugins/model-registry.js';
+import type { TraceRequest, TraceResponse } from '../schemas/trace.js';
+import { encode, decode } from '../tokenizer/gpt2-tokenizer.js';
+import { greedyContinue } from './greedy.js';
+import { DEFAULT_HOOK_PATTERNS, selectHooks } from './hook-select.js';
+import { tokenText } from './next-token.js';
+import { resolvePositions } from './positions.js';
+import { traceShapes } from './shapes.js';
+import { hooksToFetch, summarizeForward } from './summarize-forward.js';
+import { assertWithinBudget, countReturnedValues } from './value-budget.js';
+
+export const RAW_VALUES_NOTE =
+  'Raw activations of the checkpoint as stored: no fold_ln, no centering of writing weights or unembedding, ' +
+  'no weight processing of any kind; batch axis dropped. Statistics cover the selected positions; ' +
+  'mean/std/min/max/abs_max are over finite values (std is the population std), masked attention scores are -inf.';
+
+const ms = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
+
+/** Prompt -> token ids, with the request rules: exactly one of prompt / token_ids, non-empty, ids in the vocabulary. */
+export function promptTokens(req: Pick<TraceRequest, 'prompt' | 'token_ids'>, dVocab: number): number[] {
+  if (req.prompt !== undefined && req.token_ids !== undefined) {
+    throw badRequest('prompt_and_token_ids', 'Send either "prompt" or "token_ids", not both.');
+  }
+  if (req.prompt === undefined && req.token_ids === undefined) {
+    throw badRequest('missing_prompt', 'Send a "prompt" (text) or "token_ids" (GPT-2 token ids).');
+  }
+  const ids = req.prompt !== undefined ? encode(req.prompt) : [...(req.token_ids as number[])];
+  if (ids.length === 0) throw badRequest('empty_prompt', 'The prompt is empty: it needs at least one token.');
+  const bad = ids.filter((id) => id < 0 || id >= dVocab);
+  if (bad.length > 0) {
+    throw badRequest(
+      'token_id_out_of_range',
+      `Token id${bad.length > 1 ? 's' : ''} ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''} ` +
+        `${bad.length > 1 ? 'are' : 'is'} outside the vocabulary: ids must be in [0, ${dVocab - 1}].`,
+      { token_ids: bad.slice(0, 100), d_vocab: dVocab },
+    );
+  }
+  return ids;
+}
+
+/** Length rules: max_new_tokens within the server cap, prompt + continuation within n_ctx. */
+export function checkLengths(nTokens: number, maxNewTokens: number, info: RunnableModelInfo, cap: number): void {
+  if (maxNewTokens > cap) {
+    throw badRequest(
+      'too_many_new_tokens',
+      `max_new_tokens is ${maxNewTokens}, over the server cap of ${cap} (MAX_NEW_TOKENS).`,
+      { max_new_tokens: maxNewTokens, cap },
+    );
+  }
+  const nCtx = info.dims.nCtx;
+  if (nTokens + maxNewTokens > nCtx) {
+    const what = maxNewTokens > 0 ? `${nTokens} prompt tokens + ${maxNewTokens} new tokens = ${nTokens + maxNewTokens}` : `${nTokens} tokens`;
+    throw badRequest('prompt_too_long', `The prompt is too long for ${info.name}: ${what}, but its context (n_ctx) is ${nCtx}.`, {
+      n_tokens: nTokens,
+      max_new_tokens: maxNewTokens,
+      n_ctx: nCtx,
+    });
+  }
+}
+
+export async function runTrace(req: TraceRequest, registry: ModelRegistry, config: AppConfig): Promise<TraceResponse> {
+  const t0 = performance.now();
+  const info = registry.resolve(req.model ?? registry.defaultName);
+  const name = info.name;
+  const { dims } = info;
+
+  // Everything a request can get wrong is checked before the model is loaded or run.
+  const tTok = performance.now();
+  const ids = promptTokens(req, dims.dVocab);
+  const tokenizeMs = ms(tTok);
+  checkLengths(ids.length, req.max_new_tokens, info, config.MAX_NEW_TOKENS);
+  const hooks = selectHooks(req.hooks ?? DEFAULT_HOOK_PATTERNS, allHookNames(dims.nLayer), dims.nLayer);
+  const positions = resolvePositions(req.positions, ids.length);
+  const lensPositions = resolvePositions(req.lens_positions, ids.length);
+  assertWithinBudget(countReturnedValues(hooks, dims, positions, ids.length, req.detail === 'full'), config.MAX_RETURNED_VALUES);
+
+  const tLoad = performance.now();
+  const runtime = await registry.get(name);
+  const loadMs = ms(tLoad);
+
+  // [T] ids -> activations over [T, ...] + logits [T, d_vocab]
+  const result = await runtime.forward({ tokenIds: ids, hooks: hooksToFetch(hooks, dims.nLayer, req.logit_lens) });
+  const tSum = performance.now();
+  const summary = await summarizeForward(runtime, result, {
+    hooks,
+    positions,
+    offset: 0,
+    detail: req.detail,
+    topK: req.top_k,
+    logitLens: req.logit_lens,
+    lensPositions,
+    bins: req.histogram_bins,
+  });
+  const summarizeMs = ms(tSum);
+
+  const tGen = performance.now();
+  let generated: TraceResponse['generated'] = null;
+  if (req.max_new_tokens > 0) {
+    const last = result.logits.data.subarray((ids.length - 1) * dims.dVocab, ids.length * dims.dVocab); // [d_vocab]
+    const cont = await greedyContinue(runtime, last, result.present, req.max_new_tokens, req.stop_at_eos);
+    const newIds = cont.tokens.map((t) => t.id);
+    generated = {
+      tokens: cont.tokens.map((t, i) => ({ id: t.id, text: tokenText(t.id), prob: t.prob, position: ids.length + i })),
+      text: safeDecode(newIds),
+      full_text: safeDecode([...ids, ...newIds]),
+      stop_reason: cont.stopReason,
+    };
+  }
+  const generateMs = ms(tGen);
+
+  return {
+    model: name,
+    dims: {
+      n_layer: dims.nLayer,
+      n_head: dims.nHead,
+      d_model: dims.dModel,
+      d_head: dims.dHead,
+      d_mlp: dims.dMlp,
+      d_vocab: dims.dVocab,
+      n_ctx: dims.nCtx,
+    },
+    tokens: ids.map((id, position) => ({ id, text: tokenText(id), position })),
+    positions,
+    shapes: traceShapes(info.config, ids.length),
+    hooks: summary.hooks,
+    attention: summary.attention,
+    logit_lens: summary.logit_lens,
+    top_k: summary.top_k,
+    generated,
+    timings: {
+      tokenize_ms: tokenizeMs,
+      load_ms: loadMs,
+      run_ms: Math.round(result.runMs * 1000) / 1000,
+      summarize_ms: summarizeMs,
+      generate_ms: generateMs,
+      total_ms: ms(t0),
+    },
+    note: RAW_VALUES_NOTE,
+  };
+}
+
+/** Decode ids to text; ids beyond the GPT-2 tokenizer (larger d_vocab) fall back to per-token placeholders. */
+function safeDecode(ids: readonly number[]): string {
+  try {
+    return decode(ids);
+  } catch {
+    return ids.map(tokenText).join('');
+  }
+}

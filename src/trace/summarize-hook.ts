@@ -1,0 +1,91 @@
+// One activation -> its HookSummary: select positions, statistics, histogram, optional raw values.
+import type { Dim, HookSite } from '../hooks/catalogue.js';
+import type { Activation } from '../runtime/types.js';
+import type { HookSummary } from '../schemas/trace.js';
+import { histogram } from '../stats/histogram.js';
+import { selectAlongAxis } from '../stats/select-positions.js';
+import { tensorStats, unravelIndex } from '../stats/tensor-stats.js';
+
+export interface HookSummaryOptions {
+  /** Absolute token positions to keep along the pos / query_pos axis. */
+  positions: readonly number[];
+  /** Absolute position of the activation's first pos row (the KV-cache length before this forward). */
+  offset: number;
+  bins: number;
+  /** Include the raw values of the slice. */
+  full: boolean;
+}
+
+/** The axis positions are selected on: the first pos or query_pos axis of the site (from the catalogue, not the name). */
+export function positionAxis(dims: readonly Dim[]): number {
+  return dims.findIndex((d) => d === 'pos' || d === 'query_pos');
+}
+
+/** JSON has no NaN/Infinity: non-finite values become null. */
+export function jsonValues(data: Float32Array): (number | null)[] {
+  const out = new Array<number | null>(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    out[i] = Number.isFinite(v) ? v : null;
+  }
+  return out;
+}
+
+export function summarizeHook(
+  act: Activation,
+  site: HookSite,
+  layer: number | null,
+  opts: HookSummaryOptions,
+): HookSummary {
+  if (act.dims.length !== site.dims.length) {
+    throw new Error(`${act.hook}: expected ${site.dims.length} axes (${site.dims.join(', ')}), got [${act.dims.join(', ')}]`);
+  }
+  const axis = positionAxis(site.dims);
+  // e.g. pattern [head, query_pos, key_pos] -> [head, n_selected, key_pos]
+  const sliced =
+    axis < 0
+      ? { data: act.data, dims: [...act.dims] }
+      : selectAlongAxis(
+          act.data,
+          act.dims,
+          axis,
+          opts.positions.map((p) => p - opts.offset),
+        );
+  const s = tensorStats(sliced.data);
+  const h = histogram(sliced.data, s.min, s.max, opts.bins);
+  let absMaxIndex: HookSummary['stats']['abs_max_index'] = null;
+  if (s.absMaxFlat >= 0) {
+    const index = unravelIndex(s.absMaxFlat, sliced.dims);
+    const coords: Record<string, number> = {};
+    site.dims.forEach((name, a) => {
+      coords[name] = a === axis ? opts.positions[index[a]] : index[a];
+    });
+    absMaxIndex = { flat: s.absMaxFlat, index, coords };
+  }
+  const summary: HookSummary = {
+    hook: act.hook,
+    site: site.site,
+    layer,
+    axes: site.dims.map((name, a) => ({ name, size: sliced.dims[a] })),
+    shape: sliced.dims,
+    full_shape: [...act.dims],
+    positions: axis < 0 ? [] : [...opts.positions],
+    stats: {
+      count: s.count,
+      finite_count: s.finiteCount,
+      mean: s.mean,
+      std: s.std,
+      min: s.min,
+      max: s.max,
+      l2_norm: s.l2Norm,
+      abs_max: s.absMax,
+      abs_max_index: absMaxIndex,
+      nan_count: s.nanCount,
+      pos_inf_count: s.posInfCount,
+      neg_inf_count: s.negInfCount,
+    },
+    histogram: { min: s.min, max: s.max, edges: h.edges, counts: h.counts },
+  };
+  if (opts.full) summary.values = jsonValues(sliced.data);
+  return summary;
+}

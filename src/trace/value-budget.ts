@@ -1,0 +1,59 @@
+// Count the raw values a trace would return, before running it, to enforce MAX_RETURNED_VALUES.
+import { parseHookName, type Dim } from '../hooks/catalogue.js';
+import type { Gpt2Dims } from '../runtime/types.js';
+import { payloadTooLarge } from '../errors/problem-error.js';
+import { attentionValueCount } from './attention-rows.js';
+
+/** Size of each axis of a hook after selecting `nPositions` positions; key_pos spans all `nTokens`. */
+function axisSize(d: Dim, dims: Gpt2Dims, nPositions: number, nTokens: number): number {
+  switch (d) {
+    case 'pos':
+    case 'query_pos':
+      return nPositions;
+    case 'key_pos':
+      return nTokens;
+    case 'head':
+      return dims.nHead;
+    case 'd_model':
+      return dims.dModel;
+    case 'd_head':
+      return dims.dHead;
+    case 'd_mlp':
+      return dims.dMlp;
+    case 'd_vocab':
+      return dims.dVocab;
+  }
+}
+
+/**
+ * Raw numbers in the response: every hook's slice when detail=full, plus the attention rows of every
+ * selected attn.hook_pattern (those are returned at any detail).
+ */
+export function countReturnedValues(
+  hooks: readonly string[],
+  dims: Gpt2Dims,
+  positions: readonly number[],
+  nTokens: number,
+  full: boolean,
+): number {
+  let total = 0;
+  for (const name of hooks) {
+    const parsed = parseHookName(name, dims.nLayer);
+    if (!parsed) continue;
+    if (full) total += parsed.site.dims.reduce((acc, d) => acc * axisSize(d, dims, positions.length, nTokens), 1);
+    if (parsed.site.site === 'attn.hook_pattern') total += attentionValueCount(dims.nHead, positions);
+  }
+  return total;
+}
+
+/** Throw 413 `too_many_values` when the count is over the cap (checked before any forward pass). */
+export function assertWithinBudget(count: number, cap: number): void {
+  if (count <= cap) return;
+  throw payloadTooLarge(
+    'too_many_values',
+    `This trace would return ${count.toLocaleString('en-US')} raw values (detail=full slices and attention rows), ` +
+      `over the server cap of ${cap.toLocaleString('en-US')} (MAX_RETURNED_VALUES). Select fewer hooks or positions ` +
+      `(e.g. "positions": "last"), or use "detail": "summary".`,
+    { values: count, max_values: cap },
+  );
+}

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { testApp } from '../helpers/app.js';
+import { TokenizeResponseSchema } from '../../src/schemas/tokenize.js';
+import { tinyModelsDir } from '../trace/models-dir.js';
+
+describe('POST /tokenize', () => {
+  let app: FastifyInstance;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    const models = await tinyModelsDir();
+    cleanup = models.cleanup;
+    app = await testApp({ MODELS_DIR: models.dir, DEFAULT_MODEL: 'tiny-gpt2' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await cleanup();
+  });
+
+  const tokenize = (payload: unknown) => app.inject({ method: 'POST', url: '/tokenize', payload: payload as object });
+
+  it('GPT-2 ids and token texts with their leading spaces, without loading the model', async () => {
+    const res = await tokenize({ text: 'The capital of France is' });
+    expect(res.statusCode).toBe(200);
+    const body = TokenizeResponseSchema.parse(res.json());
+    expect(body).toEqual({
+      model: 'tiny-gpt2',
+      ids: [464, 3139, 286, 4881, 318],
+      tokens: [
+        { id: 464, text: 'The', position: 0 },
+        { id: 3139, text: ' capital', position: 1 },
+        { id: 286, text: ' of', position: 2 },
+        { id: 4881, text: ' France', position: 3 },
+        { id: 318, text: ' is', position: 4 },
+      ],
+      count: 5,
+    });
+    expect(app.models.list()[0].loaded).toBe(false);
+  });
+
+  it('empty text is zero tokens; <|endoftext|> is 50256', async () => {
+    expect(TokenizeResponseSchema.parse((await tokenize({ text: '' })).json()).count).toBe(0);
+    expect(TokenizeResponseSchema.parse((await tokenize({ text: 'a<|endoftext|>' })).json()).ids).toEqual([64, 50256]);
+  });
+
+  it.each([
+    ['missing text', {}, 400, 'invalid_request'],
+    ['text of wrong type', { text: 5 }, 400, 'invalid_request'],
+    ['unknown field', { text: 'a', prompt: 'b' }, 400, 'invalid_request'],
+    ['unknown model', { text: 'a', model: 'gpt-5' }, 404, 'unknown_model'],
+  ])('%s -> %i %s', async (_what, payload, status, code) => {
+    const res = await tokenize(payload);
+    expect([res.statusCode, res.json().code]).toEqual([status, code]);
+  });
+});

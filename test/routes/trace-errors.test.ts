@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { testApp } from '../helpers/app.js';
+import { ProblemSchema } from '../../src/schemas/problem.js';
+import { sitePatterns } from '../../src/trace/hook-select.js';
+import { tinyModelsDir } from '../trace/models-dir.js';
+
+// tiny-gpt2: 3 layers, 4 heads, d_model 32, n_ctx 64, d_vocab 50257.
+describe('POST /trace bad input: clear 4xx, never 500', () => {
+  let app: FastifyInstance;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    const models = await tinyModelsDir();
+    cleanup = models.cleanup;
+    app = await testApp({ MODELS_DIR: models.dir, DEFAULT_MODEL: 'tiny-gpt2', MAX_NEW_TOKENS: 32, MAX_RETURNED_VALUES: 5000 });
+  });
+  afterAll(async () => {
+    await app.close();
+    await cleanup();
+  });
+
+  const post = async (payload: unknown) => {
+    const res = await app.inject({ method: 'POST', url: '/trace', payload: payload as object });
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    return { status: res.statusCode, body: ProblemSchema.parse(res.json()) };
+  };
+
+  it.each([
+    ['empty prompt', { prompt: '' }, 400, 'empty_prompt'],
+    ['empty token_ids', { token_ids: [] }, 400, 'empty_prompt'],
+    ['neither prompt nor token_ids', { top_k: 3 }, 400, 'missing_prompt'],
+    ['both prompt and token_ids', { prompt: 'a', token_ids: [1] }, 400, 'prompt_and_token_ids'],
+    ['token id = vocab size', { token_ids: [464, 50257] }, 400, 'token_id_out_of_range'],
+    ['negative token id', { token_ids: [-1] }, 400, 'token_id_out_of_range'],
+    ['fractional token id', { token_ids: [1.5] }, 400, 'invalid_request'],
+    ['top_k 101', { prompt: 'a', top_k: 101 }, 400, 'invalid_request'],
+    ['top_k 0', { prompt: 'a', top_k: 0 }, 400, 'invalid_request'],
+    ['max_new_tokens over the cap', { prompt: 'a', max_new_tokens: 33 }, 400, 'too_many_new_tokens'],
+    ['negative max_new_tokens', { prompt: 'a', max_new_tokens: -1 }, 400, 'invalid_request'],
+    ['prompt string of wrong type', { prompt: 42 }, 400, 'invalid_request'],
+    ['hooks not an array', { prompt: 'a', hooks: 'blocks.0.hook_resid_post' }, 400, 'invalid_request'],
+    ['unknown field', { prompt: 'a', max_tokens: 5 }, 400, 'invalid_request'],
+    ['bad detail', { prompt: 'a', detail: 'everything' }, 400, 'invalid_request'],
+    ['bad positions word', { prompt: 'a', positions: 'first' }, 400, 'invalid_request'],
+    ['position past the end', { prompt: 'The capital', positions: [2] }, 400, 'position_out_of_range'],
+    ['lens position past the end', { prompt: 'The capital', lens_positions: [-3] }, 400, 'position_out_of_range'],
+    ['empty positions list', { prompt: 'a', positions: [] }, 400, 'invalid_request'],
+    ['unknown model', { prompt: 'a', model: 'tiny-gpt3' }, 404, 'unknown_model'],
+  ])('%s', async (_what, payload, status, code) => {
+    const res = await post(payload);
+    expect([res.status, res.body.code]).toEqual([status, code]);
+    expect(res.body.detail.length).toBeGreaterThan(10);
+  });
+
+  it('unknown hook: 400 listing the unknown entries and the valid site patterns', async () => {
+    const res = await post({ prompt: 'a', hooks: ['blocks.3.hook_resid_post', 'blocks.*.attn.hook_pattern', 'resid'] });
+    expect([res.status, res.body.code]).toEqual([400, 'unknown_hook']);
+    expect(res.body.unknown).toEqual(['blocks.3.hook_resid_post', 'resid']);
+    expect(res.body.valid_patterns).toEqual(sitePatterns());
+    expect(res.body.detail).toMatch(/layer 0\.\.2/);
+  });
+
+  it('prompt + max_new_tokens over n_ctx: 400 prompt_too_long with the numbers', async () => {
+    const res = await post({ token_ids: new Array(40).fill(464), max_new_tokens: 30 });
+    expect([res.status, res.body.code]).toEqual([400, 'prompt_too_long']);
+    expect(res.body).toMatchObject({ n_tokens: 40, max_new_tokens: 30, n_ctx: 64 });
+    expect(res.body.detail).toContain('40 prompt tokens + 30 new tokens = 70');
+    const long = await post({ token_ids: new Array(65).fill(464) });
+    expect([long.status, long.body.code, long.body.n_ctx]).toEqual([400, 'prompt_too_long', 64]);
+  });
+
+  it('detail=full over MAX_RETURNED_VALUES: 413 with the count it would have been, before running', async () => {
+    // logits [5, 50257] alone is 251,285 values > 5000
+    const res = await post({ prompt: 'The capital of France is', hooks: ['logits'], detail: 'full' });
+    expect([res.status, res.body.code]).toEqual([413, 'too_many_values']);
+    expect(res.body).toMatchObject({ values: 5 * 50257, max_values: 5000 });
+    // attention rows count at any detail: 3 layers x 4 heads x (1+..+60) = 21,960
+    const rows = await post({ token_ids: new Array(60).fill(464), hooks: ['blocks.*.attn.hook_pattern'] });
+    expect([rows.status, rows.body.code, rows.body.values]).toEqual([413, 'too_many_values', 21960]);
+  });
+
+  it('malformed JSON body is a 400, and the server keeps answering', async () => {
+    const res = await app.inject({ method: 'POST', url: '/trace', headers: { 'content-type': 'application/json' }, payload: '{"prompt": ' });
+    expect([res.statusCode, res.json().code]).toEqual([400, 'invalid_json']);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { allHookNames } from '../../src/hooks/catalogue.js';
+import { ProblemError } from '../../src/errors/problem-error.js';
+import { DEFAULT_HOOK_PATTERNS, globToRegExp, selectHooks, sitePatterns } from '../../src/trace/hook-select.js';
+
+const names = allHookNames(2);
+
+describe('selectHooks', () => {
+  it('expands a per-layer site pattern across layers, in forward order', () => {
+    expect(selectHooks(['blocks.*.attn.hook_pattern'], names, 2)).toEqual([
+      'blocks.0.attn.hook_pattern',
+      'blocks.1.attn.hook_pattern',
+    ]);
+  });
+
+  it('`*` crosses dots: *resid_post and blocks.1.*', () => {
+    expect(selectHooks(['*resid_post'], names, 2)).toEqual(['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post']);
+    const block1 = selectHooks(['blocks.1.*'], names, 2);
+    expect(block1).toHaveLength(17);
+    expect(block1.every((n) => n.startsWith('blocks.1.'))).toBe(true);
+  });
+
+  it('dots are literal and names are anchored', () => {
+    expect(globToRegExp('blocks.1.hook_resid_pre').test('blocksX1.hook_resid_pre')).toBe(false);
+    expect(globToRegExp('hook_embed').test('hook_embedding')).toBe(false);
+    expect(() => selectHooks(['blocks.1'], names, 2)).toThrow(/No hook of this model matches "blocks.1"/);
+  });
+
+  it('dedupes overlapping patterns and keeps forward order regardless of request order', () => {
+    expect(selectHooks(['ln_final.hook_normalized', 'hook_embed', 'hook_embed', 'hook_*embed'], names, 2)).toEqual([
+      'hook_embed',
+      'hook_pos_embed',
+      'ln_final.hook_normalized',
+    ]);
+  });
+
+  it('unknown names and layers past the last block -> 400 unknown_hook listing valid patterns', () => {
+    for (const bad of [['blocks.2.hook_resid_post'], ['hook_resid_pre'], ['blocks.0.attn.hook_pattern', 'resid']]) {
+      let err: unknown;
+      try {
+        selectHooks(bad, names, 2);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ProblemError);
+      const pe = err as ProblemError;
+      expect([pe.statusCode, pe.code]).toEqual([400, 'unknown_hook']);
+      expect(pe.extra.valid_patterns).toEqual(sitePatterns());
+      expect(pe.extra.unknown).toEqual(bad.filter((b) => b !== 'blocks.0.attn.hook_pattern'));
+    }
+  });
+
+  it('every default pattern matches on a 1-layer model, and every site pattern is itself valid', () => {
+    const one = allHookNames(1);
+    expect(() => selectHooks(DEFAULT_HOOK_PATTERNS, one, 1)).not.toThrow();
+    expect(selectHooks(sitePatterns(), one, 1)).toEqual(one);
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { resolvePositions } from '../../src/trace/positions.js';
+
+describe('resolvePositions', () => {
+  it('last / all', () => {
+    expect(resolvePositions('last', 5)).toEqual([4]);
+    expect(resolvePositions('all', 3)).toEqual([0, 1, 2]);
+  });
+
+  it('negative counts from the end; sorted and deduplicated', () => {
+    expect(resolvePositions([-1, 0, 4, 2, -5], 5)).toEqual([0, 2, 4]);
+  });
+
+  it('out of range -> 400 position_out_of_range naming the bad positions', () => {
+    expect(() => resolvePositions([5], 5)).toThrowError(/outside the prompt: it has 5 tokens/);
+    try {
+      resolvePositions([1, -6, 9], 5);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toMatchObject({ statusCode: 400, code: 'position_out_of_range', extra: { positions: [-6, 9], n_tokens: 5 } });
+    }
+  });
+});
