@@ -1,0 +1,149 @@
+// Gpt2Runtime on two onnxruntime sessions: the hooked forward graph (with KV cache) and the logit-lens graph.
+import ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
+import { badRequest, unprocessable } from '../errors/problem-error.js';
+import { allHookNames } from '../hooks/catalogue.js';
+import { INPUT_IDS, pastKey, pastValue, presentKey, presentValue } from '../graph/build-gpt2.js';
+import { LENS_K, LENS_ROWS, LENS_TOP_IDS, LENS_TOP_PROBS, LENS_TRACK_IDS, LENS_TRACKED } from '../graph/build-lens.js';
+import { Gpt2KvCache, type CachedTensor } from './kv-cache.js';
+import { guardedRun, type RuntimeLogger } from './ort-guard.js';
+import type { Activation, ForwardRequest, ForwardResult, Gpt2Dims, Gpt2Runtime, LensRequest, LensRow } from './types.js';
+
+/**
+ * Concurrency: onnxruntime-node runs each session.run on a worker thread (the event loop stays free), and
+ * several run() calls on the same session may be in flight at once — InferenceSession::Run is thread-safe and
+ * every call gets its own outputs (checked by test/runtime/concurrency.test.ts). They share the intra-op
+ * thread pool, so parallel runs divide the cores rather than multiply throughput.
+ */
+export class OrtGpt2Runtime implements Gpt2Runtime {
+  readonly hookNames: readonly string[];
+  private readonly hookSet: ReadonlySet<string>;
+  private readonly owner = Symbol('gpt2-runtime');
+  private disposed = false;
+
+  constructor(
+    readonly name: string,
+    readonly dims: Gpt2Dims,
+    private readonly forwardSession: InferenceSession,
+    private readonly lensSession: InferenceSession,
+    private readonly logger?: RuntimeLogger,
+  ) {
+    this.hookNames = Object.freeze(allHookNames(dims.nLayer));
+    this.hookSet = new Set(this.hookNames);
+  }
+
+  /** An empty cache for this model (forward() also accepts `past` omitted). */
+  emptyCache(): Gpt2KvCache {
+    return Gpt2KvCache.empty(this.owner, this.dims.nLayer, this.dims.nHead, this.dims.dHead);
+  }
+
+  async forward(req: ForwardRequest): Promise<ForwardResult> {
+    this.assertOpen();
+    const d = this.dims;
+    const past = this.checkCache(req.past);
+    const ids = req.tokenIds;
+    if (ids.length === 0) throw badRequest('empty_input', 'Give at least one token id to run the model on.');
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= d.dVocab) {
+        throw badRequest('invalid_token_id', `Token id ${id} is outside the vocabulary of ${this.name} [0, ${d.dVocab}).`, { token_id: id });
+      }
+    }
+    if (past.length + ids.length > d.nCtx) {
+      throw unprocessable(
+        'context_length_exceeded',
+        `${this.name} can attend to ${d.nCtx} tokens; ${past.length} cached + ${ids.length} new = ${past.length + ids.length}.`,
+        { n_ctx: d.nCtx },
+      );
+    }
+    const unknown = req.hooks.filter((h) => !this.hookSet.has(h));
+    if (unknown.length) {
+      throw badRequest('unknown_hook', `${this.name} has no hook named ${unknown.map((h) => JSON.stringify(h)).join(', ')}.`, { unknown });
+    }
+
+    // feeds: ids [pos] and past keys/values [head, past_pos, d_head]
+    const feeds: Record<string, ort.Tensor> = { [INPUT_IDS]: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [ids.length]) };
+    for (let i = 0; i < d.nLayer; i++) {
+      feeds[pastKey(i)] = new ort.Tensor('float32', past.keys[i].data, [...past.keys[i].dims]);
+      feeds[pastValue(i)] = new ort.Tensor('float32', past.values[i].data, [...past.values[i].dims]);
+    }
+    // fetch only what was asked (+ logits and the new cache); onnxruntime then skips nodes no fetch depends on
+    const fetches = new Set<string>(req.hooks);
+    fetches.add('logits');
+    for (let i = 0; i < d.nLayer; i++) fetches.add(presentKey(i)).add(presentValue(i));
+
+    const t0 = performance.now();
+    const out = await guardedRun(this.forwardSession, feeds, [...fetches], { model: this.name, graph: 'forward', logger: this.logger });
+    const runMs = performance.now() - t0;
+
+    const activation = (hook: string): Activation => ({ hook, dims: out[hook].dims, data: out[hook].data as Float32Array });
+    const cached = (name: string): CachedTensor => {
+      const t = out[name];
+      return { data: t.data as Float32Array, dims: [t.dims[0], t.dims[1], t.dims[2]] };
+    };
+    const activations = new Map<string, Activation>();
+    for (const h of req.hooks) activations.set(h, activation(h));
+    const present = new Gpt2KvCache(
+      this.owner,
+      past.length + ids.length,
+      Array.from({ length: d.nLayer }, (_, i) => cached(presentKey(i))),
+      Array.from({ length: d.nLayer }, (_, i) => cached(presentValue(i))),
+    );
+    return { activations, logits: activation('logits'), present, runMs };
+  }
+
+  async lens(req: LensRequest): Promise<LensRow[]> {
+    this.assertOpen();
+    const d = this.dims;
+    if (!Number.isInteger(req.nRows) || req.nRows < 0 || req.rows.length !== req.nRows * d.dModel) {
+      throw badRequest('invalid_lens_rows', `Logit lens rows must be [nRows, ${d.dModel}]; got ${req.rows.length} values for ${req.nRows} rows.`);
+    }
+    if (!Number.isInteger(req.topK) || req.topK < 1 || req.topK > d.dVocab) {
+      throw badRequest('invalid_top_k', `top_k must be an integer in [1, ${d.dVocab}].`);
+    }
+    const track = req.trackIds ?? [];
+    for (const id of track) {
+      if (!Number.isInteger(id) || id < 0 || id >= d.dVocab) {
+        throw badRequest('invalid_token_id', `Tracked token id ${id} is outside the vocabulary [0, ${d.dVocab}).`, { token_id: id });
+      }
+    }
+    if (req.nRows === 0) return [];
+    const feeds = {
+      [LENS_ROWS]: new ort.Tensor('float32', req.rows, [req.nRows, d.dModel]),
+      [LENS_K]: new ort.Tensor('int64', BigInt64Array.from([BigInt(req.topK)]), [1]),
+      [LENS_TRACK_IDS]: new ort.Tensor('int64', BigInt64Array.from(track, BigInt), [track.length]),
+    };
+    const out = await guardedRun(this.lensSession, feeds, [LENS_TOP_PROBS, LENS_TOP_IDS, LENS_TRACKED], {
+      model: this.name,
+      graph: 'lens',
+      logger: this.logger,
+    });
+    const probs = out[LENS_TOP_PROBS].data as Float32Array; // [rows, k]
+    const topIds = out[LENS_TOP_IDS].data as BigInt64Array; // [rows, k]
+    const tracked = out[LENS_TRACKED].data as Float32Array; // [rows, tracked]
+    const k = req.topK;
+    const m = track.length;
+    return Array.from({ length: req.nRows }, (_, r) => ({
+      topIds: Array.from(topIds.subarray(r * k, (r + 1) * k), Number),
+      topProbs: Array.from(probs.subarray(r * k, (r + 1) * k)),
+      tracked: Array.from(tracked.subarray(r * m, (r + 1) * m)),
+    }));
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all([this.forwardSession.release(), this.lensSession.release()]);
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw unprocessable('model_unloaded', `${this.name} has been unloaded; load it again.`);
+  }
+
+  private checkCache(past: ForwardRequest['past']): Gpt2KvCache {
+    if (past === undefined) return this.emptyCache();
+    if (!(past instanceof Gpt2KvCache) || past.owner !== this.owner) {
+      throw badRequest('foreign_cache', `The KV cache passed to ${this.name} was made by another model or runtime.`);
+    }
+    return past;
+  }
+}

@@ -1,0 +1,38 @@
+// The KV cache as the runtime keeps it: per layer, keys and values [head, length, d_head] as returned by onnxruntime.
+import type { KvCache } from './types.js';
+
+/** One layer's cached keys or values: [head, length, d_head], row-major float32. */
+export interface CachedTensor {
+  data: Float32Array;
+  dims: readonly [number, number, number];
+}
+
+/**
+ * Immutable by construction: the arrays come from onnxruntime outputs that nothing writes to afterwards,
+ * and forward() builds a new cache from the new outputs instead of appending, so any earlier cache can be
+ * branched from (the stream relies on that).
+ */
+export class Gpt2KvCache implements KvCache {
+  constructor(
+    /** Identifies the runtime that made it: a cache from another model has other shapes. */
+    readonly owner: symbol,
+    readonly length: number,
+    readonly keys: readonly CachedTensor[],
+    readonly values: readonly CachedTensor[],
+  ) {
+    Object.freeze(this);
+  }
+
+  /** An empty cache: every layer [head, 0, d_head]. */
+  static empty(owner: symbol, nLayer: number, nHead: number, dHead: number): Gpt2KvCache {
+    const none = (): CachedTensor => ({ data: new Float32Array(0), dims: [nHead, 0, dHead] });
+    return new Gpt2KvCache(owner, 0, Array.from({ length: nLayer }, none), Array.from({ length: nLayer }, none));
+  }
+
+  /** Bytes held (keys + values of every layer). */
+  get byteLength(): number {
+    let n = 0;
+    for (const t of [...this.keys, ...this.values]) n += t.data.byteLength;
+    return n;
+  }
+}

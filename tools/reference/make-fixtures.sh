@@ -1,0 +1,14 @@
+#!/bin/sh
+# Regenerate the committed test fixtures: tiny random checkpoints (fp32 + fp16 of the same draws) and reference outputs.
+# Prompt ids come from the GPT-2 tokenizer (pinned separately in test/tokenizer); the reference takes ids, not text.
+set -e
+cd "$(dirname "$0")/../.."
+npx tsx tools/checkpoint/make-random.ts --out test/fixtures/tiny-gpt2 --preset tiny --seed 1234
+npx tsx tools/checkpoint/make-random.ts --out test/fixtures/tiny-gpt2-fp16 --preset tiny --seed 1234 --dtype F16
+mkdir -p test/fixtures/reference
+CAPITAL=464,3139,286,4881,318 # "The capital of France is"
+FOX=15496,995,0,30325,222,383,2068,7586,21831,18045,625,262,16931,3290,11,289,2634,18798 # "Hello world! 😀 The quick brown fox jumps over the lazy dog, héllo"
+PY=/usr/bin/python3
+$PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2 test/fixtures/reference/tiny-gpt2.capital.safetensors --ids $CAPITAL --greedy 8
+$PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2 test/fixtures/reference/tiny-gpt2.fox.safetensors --ids $FOX --greedy 8
+$PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2-fp16 test/fixtures/reference/tiny-gpt2-fp16.capital.safetensors --ids $CAPITAL --greedy 8
