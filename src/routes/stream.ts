@@ -1,5 +1,65 @@
-// Placeholder: routes for stream are registered here.
-import type { FastifyPluginAsync } from 'fastify';
+// GET /stream: the live generation WebSocket (protocol in docs/stream-protocol.md); decorates app.streamHub.
+import fp from 'fastify-plugin';
+import websocket from '@fastify/websocket';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ProblemError } from '../errors/problem-error.js';
+import { ProblemSchema } from '../schemas/problem.js';
+import { STREAM_PROTOCOL } from '../schemas/stream.js';
+import { StreamHub } from '../stream/hub.js';
+import { handleConnection } from '../stream/connection.js';
 
-const streamRoutes: FastifyPluginAsync = async () => {};
-export default streamRoutes;
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Live generations and connections of GET /stream (stats for health checks and tests). */
+    streamHub: StreamHub;
+  }
+}
+
+const DESCRIPTION =
+  'A WebSocket endpoint: connect with `Upgrade: websocket` (ws://host:port/stream). The server first sends ' +
+  '`hello` (protocol, limits); the client sends `generate` frames and receives `started`, one `step` per forward ' +
+  'pass (hook summaries + attention of the new position, all layers), one `token` per generated token ' +
+  '(alternatives, logit lens, sampling record) and `done`. Also `cancel`, `subscribe` (watch a generation started ' +
+  'elsewhere, with replay), `unsubscribe` and `ping`. Frames are JSON objects with a `type`; their schemas are in ' +
+  'src/schemas/stream.ts and the protocol, limits, backpressure and error codes in docs/stream-protocol.md. Frames ' +
+  'larger than WS_MAX_MESSAGE_BYTES close the socket with 1009. A plain GET without the upgrade gets 426.';
+
+/**
+ * fastify-plugin so `app.streamHub` is visible app-wide; the WebSocket plugin itself is registered in an
+ * inner, encapsulated scope so its `maxPayload` and upgrade handling apply to this route only.
+ * The route uses `wsHandler` + a plain `handler` (not `websocket: true`, which @fastify/websocket hides from
+ * the OpenAPI document) so GET /stream is documented, and a plain GET gets a 426 problem instead of a bare 404.
+ */
+export default fp(
+  async (app) => {
+    const hub = new StreamHub(app.models, app.config, app.log);
+    app.decorate('streamHub', hub);
+    app.addHook('preClose', async () => hub.close());
+
+    await app.register(async (scope) => {
+      await scope.register(websocket, { options: { maxPayload: app.config.WS_MAX_MESSAGE_BYTES } });
+      scope.withTypeProvider<ZodTypeProvider>().route({
+        method: 'GET',
+        url: '/stream',
+        schema: {
+          tags: ['stream'],
+          summary: `Live generation over WebSocket (${STREAM_PROTOCOL})`,
+          description: DESCRIPTION,
+          response: { 426: ProblemSchema },
+        },
+        handler: async (_request, reply) => {
+          reply.header('upgrade', 'websocket');
+          throw new ProblemError(
+            426,
+            'websocket_required',
+            'Upgrade required',
+            'GET /stream is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket). ' +
+              'The protocol is described in docs/stream-protocol.md.',
+          );
+        },
+        wsHandler: (socket) => handleConnection(socket, { hub, registry: app.models, config: app.config, log: app.log }),
+      });
+    });
+  },
+  { name: 'stream', dependencies: ['config', 'model-registry'] },
+);

@@ -1,0 +1,203 @@
+// npm run watch -- "prompt" [--url ws://localhost:8080/stream] [--max-new-tokens N]: follow a generation live.
+// Prints each token as it arrives and, per token, one line per layer: residual-stream norm and logit-lens top token.
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+import { ServerMessageSchema, type StepMessage, type TokenMessage, type DoneMessage } from '../schemas/stream.js';
+import { processIo, type CliIo } from './cli-io.js';
+
+const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
+  --url URL              stream endpoint (default ws://localhost:\${PORT:-8080}/stream)
+  --max-new-tokens N     tokens to generate (default 16)
+  --temperature T        0 = greedy (default 0)
+  --top-k K, --top-p P   sampling filters (default off)
+  --seed S               uint32 seed for sampling
+  --model NAME           runnable model (default: the server's)
+  --stop STRING          stop string (repeatable)
+  --text-only            only the generated text, no per-layer lines
+`;
+
+/** ANSI styling only on a terminal, so piped output stays plain text. */
+function styler(tty: boolean) {
+  const wrap = (code: string) => (s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return { dim: wrap('2'), bold: wrap('1'), cyan: wrap('36'), yellow: wrap('33'), red: wrap('31'), green: wrap('32') };
+}
+
+/** A token's text made visible on one line (newlines, tabs). */
+const visible = (t: string) => JSON.stringify(t);
+
+/** 41.3% / 0.052% : two significant digits below 1%. */
+const percent = (p: number) => (p >= 0.01 ? `${(p * 100).toFixed(1)}%` : `${(p * 100).toPrecision(2)}%`);
+
+/** A 10-cell bar for a value in [0, max]. */
+function bar(v: number, max: number): string {
+  const n = max > 0 ? Math.round((v / max) * 10) : 0;
+  return '█'.repeat(Math.max(0, Math.min(10, n))).padEnd(10, '·');
+}
+
+/** Per-layer lines for one generated token: resid_post norm (from its step) and the lens top token (from the token). */
+export function layerLines(step: StepMessage | undefined, token: TokenMessage, tty: boolean): string[] {
+  const s = styler(tty);
+  const norms = new Map<number, number>();
+  for (const h of step?.hooks ?? []) {
+    if (h.site === 'hook_resid_post' && h.layer !== null) norms.set(h.layer, h.stats.l2_norm);
+    if (h.site === 'hook_resid_pre' && h.layer === 0) norms.set(-1, h.stats.l2_norm); // the embedding, as in the lens
+  }
+  const lens = token.logit_lens?.positions[0]?.layers ?? [];
+  const maxNorm = Math.max(0, ...norms.values());
+  return lens.map((row) => {
+    const label = row.layer < 0 ? 'emb' : `L${row.layer}`.padEnd(3);
+    const norm = norms.get(row.layer);
+    const normText = norm === undefined ? ''.padEnd(21) : `${norm.toFixed(2).padStart(9)} ${s.dim(bar(norm, maxNorm))}`;
+    const top = row.top[0];
+    const lensText = top ? `${visible(top.text).padEnd(14)} ${percent(top.prob).padStart(7)}` : '';
+    const hit = top?.id === token.token.id ? s.green(' ✓') : '';
+    return `  ${s.dim(label)} ‖resid‖${normText}  lens ${lensText}${hit}`;
+  });
+}
+
+export interface WatchOptions {
+  url: string;
+  prompt: string;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed?: number;
+  model?: string;
+  stop: string[];
+  textOnly: boolean;
+}
+
+export function parseWatchArgs(argv: string[], env: Record<string, string | undefined>): WatchOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      'max-new-tokens': { type: 'string', default: '16' },
+      temperature: { type: 'string', default: '0' },
+      'top-k': { type: 'string', default: '0' },
+      'top-p': { type: 'string', default: '1' },
+      seed: { type: 'string' },
+      model: { type: 'string' },
+      stop: { type: 'string', multiple: true, default: [] },
+      'text-only': { type: 'boolean', default: false },
+    },
+  });
+  const prompt = positionals.join(' ');
+  if (!prompt) throw new Error('Give a prompt.');
+  const num = (name: string, v: string | undefined) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n)) throw new Error(`--${name} must be a number.`);
+    return n;
+  };
+  return {
+    url: values.url ?? `ws://localhost:${env.PORT ?? 8080}/stream`,
+    prompt,
+    maxNewTokens: num('max-new-tokens', values['max-new-tokens']),
+    temperature: num('temperature', values.temperature),
+    topK: num('top-k', values['top-k']),
+    topP: num('top-p', values['top-p']),
+    seed: values.seed === undefined ? undefined : num('seed', values.seed),
+    model: values.model,
+    stop: values.stop ?? [],
+    textOnly: values['text-only'] ?? false,
+  };
+}
+
+/** Run one generation and print it; resolves with the exit code. */
+export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
+  const s = styler(io.isTty);
+  return new Promise((resolve) => {
+    const ws = new WebSocket(opts.url);
+    let lastStep: StepMessage | undefined;
+    let code = 1;
+    ws.on('error', (err) => {
+      io.err(`${s.red('Cannot reach the stream')}: ${err.message} (${opts.url})\n`);
+      resolve(1);
+    });
+    ws.on('close', () => resolve(code));
+    ws.on('message', (data) => {
+      const parsed = ServerMessageSchema.safeParse(JSON.parse(String(data)));
+      if (!parsed.success) return;
+      const m = parsed.data;
+      switch (m.type) {
+        case 'hello':
+          ws.send(
+            JSON.stringify({
+              type: 'generate',
+              id: `watch-${process.pid}-${Date.now()}`,
+              prompt: opts.prompt,
+              max_new_tokens: opts.maxNewTokens,
+              temperature: opts.temperature,
+              top_k: opts.topK,
+              top_p: opts.topP,
+              ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+              ...(opts.model ? { model: opts.model } : {}),
+              stop: opts.stop,
+              hooks: ['blocks.0.hook_resid_pre', 'blocks.*.hook_resid_post'],
+              logit_lens: !opts.textOnly,
+              alternatives: 5,
+            }),
+          );
+          return;
+        case 'started':
+          io.out(
+            `${s.dim(`${m.model} · ${m.dims.n_layer} layers · d_model ${m.dims.d_model} · seed ${m.params.seed}`)}\n` +
+              `${s.bold(m.prompt_tokens.map((t) => t.text).join(''))}${opts.textOnly ? '' : '\n'}`,
+          );
+          return;
+        case 'step':
+          lastStep = m;
+          return;
+        case 'token':
+          if (opts.textOnly) {
+            io.out(s.cyan(m.token.text));
+            return;
+          }
+          io.out(
+            `\n${s.cyan(visible(m.token.text))} ${s.dim(`#${m.index} pos ${m.position} p=${m.prob.toFixed(4)} ` +
+              `rank ${m.sampling.rank}${m.sampling.greedy ? ' greedy' : ` u=${(m.sampling.draw ?? 0).toFixed(4)}`}`)}\n`,
+          );
+          io.out(`${layerLines(lastStep, m, io.isTty).join('\n')}\n`);
+          return;
+        case 'done':
+          io.out(`${opts.textOnly ? '\n' : `\n${s.bold(opts.prompt)}${s.cyan(m.text)}\n`}${doneLine(m, io.isTty)}\n`);
+          code = m.reason === 'error' ? 1 : 0;
+          ws.close();
+          return;
+        case 'error':
+          io.err(`${s.red(`Error (${m.code})`)}: ${m.message}\n`);
+          if (m.seq === undefined) ws.close();
+          return;
+        default:
+          return;
+      }
+    });
+  });
+}
+
+function doneLine(m: DoneMessage, tty: boolean): string {
+  const s = styler(tty);
+  const t = m.timings;
+  return s.dim(
+    `done: ${m.reason}${m.stop ? ` (${visible(m.stop)})` : ''} · ${m.tokens} tokens · ${t.tokens_per_s.toFixed(1)} tok/s · ` +
+      `prefill ${t.prefill_ms.toFixed(1)} ms · onnxruntime ${t.run_ms.toFixed(1)} ms`,
+  );
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  let opts: WatchOptions;
+  try {
+    opts = parseWatchArgs(argv, io.env);
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  return watch(opts, { ...io, isTty: Boolean(process.stdout.isTTY) && io === processIo });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

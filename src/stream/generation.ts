@@ -1,0 +1,283 @@
+// One live generation: prefill, then one token per forward pass with the KV cache, publishing frames to its
+// owner and subscribers in seq order, with pacing, cancellation, stop criteria and a bounded replay buffer.
+import { performance } from 'node:perf_hooks';
+import type { FastifyBaseLogger } from 'fastify';
+import { ProblemError } from '../errors/problem-error.js';
+import type { ForwardResult, Gpt2Runtime, KvCache } from '../runtime/types.js';
+import type { DoneReason } from '../schemas/stream.js';
+import { SeededRng } from '../sampling/rng.js';
+import { sampleNext } from '../sampling/sample.js';
+import { EOS_TOKEN_ID, findStop } from '../sampling/stopping.js';
+import { logitLens } from '../trace/logit-lens.js';
+import { tokenText } from '../trace/next-token.js';
+import { traceShapes } from '../trace/shapes.js';
+import { summarizeForward, type ForwardSummary } from '../trace/summarize-forward.js';
+import { decode } from '../tokenizer/gpt2-tokenizer.js';
+import type { ForwardGate } from './forward-gate.js';
+import type { Peer } from './peer.js';
+import type { GenerationPlan } from './plan.js';
+import { ReplayBuffer, type BufferedFrame } from './replay-buffer.js';
+
+export interface GenerationDeps {
+  loadRuntime: () => Promise<Gpt2Runtime>;
+  gateFor: (runtime: Gpt2Runtime) => ForwardGate;
+  log: FastifyBaseLogger;
+  replayMessages: number;
+  /** Called once when the generation has ended (done or load error); the hub forgets it. */
+  onFinished: (g: Generation) => void;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Decode generated ids; ids beyond the GPT-2 tokenizer fall back to per-token placeholders. */
+function textOf(ids: readonly number[]): string {
+  try {
+    return decode(ids);
+  } catch {
+    return ids.map(tokenText).join('');
+  }
+}
+
+export class Generation {
+  readonly id: string;
+  readonly model: string;
+  readonly subscribers = new Set<Peer>();
+  /** Generated tokens so far (progress, for stats and tests). */
+  readonly tokenIds: number[] = [];
+  private seq = 0;
+  private finished = false;
+  private cancelReason: string | null = null;
+  private readonly buffer: ReplayBuffer;
+  private readonly times = { runMs: 0, summarizeMs: 0, pausedMs: 0, prefillMs: 0 };
+
+  constructor(
+    private readonly plan: GenerationPlan,
+    readonly owner: Peer,
+    private readonly deps: GenerationDeps,
+  ) {
+    this.id = plan.id;
+    this.model = plan.model;
+    this.buffer = new ReplayBuffer(deps.replayMessages);
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Ask the loop to stop at its next await; it then publishes `done` `cancelled`. */
+  cancel(detail: string): void {
+    if (!this.finished && this.cancelReason === null) this.cancelReason = detail;
+  }
+
+  /** Join a running generation: `subscribed`, the replay, then live frames (all in one tick: no gap, no duplicate). */
+  subscribe(peer: Peer): void {
+    const { started, frames, missed } = this.buffer.snapshot();
+    peer.send({ type: 'subscribed', id: this.id, replayed: frames.length, missed });
+    if (started) peer.deliver(started, this.id, 'subscriber');
+    for (const f of frames) peer.deliver(f, this.id, 'subscriber');
+    this.subscribers.add(peer);
+  }
+
+  unsubscribe(peer: Peer): void {
+    this.subscribers.delete(peer);
+    peer.forget(this.id);
+  }
+
+  private publish(type: string, body: Record<string, unknown>): void {
+    if (this.finished) return;
+    const frame = { type, id: this.id, seq: this.seq++, ...body };
+    const f: BufferedFrame = { seq: frame.seq, type, frame, json: JSON.stringify(frame) };
+    this.buffer.push(f);
+    this.owner.deliver(f, this.id, 'owner');
+    for (const s of this.subscribers) s.deliver(f, this.id, 'subscriber');
+  }
+
+  async run(): Promise<void> {
+    let runtime: Gpt2Runtime;
+    try {
+      runtime = await this.deps.loadRuntime();
+    } catch (err) {
+      const e = err instanceof ProblemError ? err : undefined;
+      if (!e) this.deps.log.error({ err, generation: this.id }, 'model load failed');
+      this.owner.send({
+        type: 'error',
+        id: this.id,
+        code: e?.code ?? 'model_load_failed',
+        message: e?.detail ?? `The model "${this.plan.model}" could not be loaded; the error was logged.`,
+      });
+      this.finished = true;
+      this.deps.onFinished(this);
+      return;
+    }
+    const t0 = performance.now();
+    try {
+      const reason = await this.loop(runtime, this.deps.gateFor(runtime), t0);
+      this.finish(reason.reason, t0, reason.detail);
+    } catch (err) {
+      this.deps.log.error({ err, generation: this.id }, 'generation failed');
+      const e = err instanceof ProblemError ? err : undefined;
+      this.publish('error', {
+        code: e?.code ?? 'generation_failed',
+        message: e?.detail ?? 'The generation failed inside the model runtime; the error was logged.',
+      });
+      this.finish('error', t0, 'See the preceding error frame.');
+    }
+  }
+
+  private stopped = () => this.cancelReason !== null;
+
+  private async loop(runtime: Gpt2Runtime, gate: ForwardGate, t0: number): Promise<{ reason: DoneReason; detail?: string }> {
+    const { plan } = this;
+    const { params } = plan;
+    const P = plan.promptIds.length;
+    const cancelled = () => ({ reason: 'cancelled' as const, detail: this.cancelReason ?? undefined });
+    this.publishStarted(runtime);
+    if (this.stopped()) return cancelled();
+
+    // Prefill: [P] prompt ids -> activations over P positions + logits [P, d_vocab] + cache of length P.
+    let result = await gate.run(() => runtime.forward({ tokenIds: plan.promptIds, hooks: plan.fetch }));
+    let summary = await this.emitStep(runtime, result, 0, plan.prefillPositions, 0);
+    this.times.prefillMs = performance.now() - t0;
+    let cache: KvCache = result.present;
+    const rng = new SeededRng(params.seed);
+    for (let index = 0; index < params.max_new_tokens; index++) {
+      if (this.stopped()) return cancelled();
+      const predPos = P + index - 1; // the position whose logits predict this token
+      const offset = index === 0 ? 0 : predPos; // first new position of the last forward pass
+      const nNew = result.logits.dims[0] as number;
+      const dVocab = runtime.dims.dVocab;
+      const row = result.logits.data.subarray((nNew - 1) * dVocab, nNew * dVocab); // [new_pos, d_vocab] -> [d_vocab]
+      const { tokenId, record } = sampleNext(row, plan.sampling, rng);
+      const res = result;
+      const lens = params.logit_lens
+        ? await gate.run(() => logitLens(runtime, res.activations, res.logits, [predPos], offset, params.alternatives))
+        : null;
+      if (this.stopped()) return cancelled();
+      this.tokenIds.push(tokenId);
+      const text = textOf(this.tokenIds);
+      this.publish('token', {
+        index,
+        position: P + index,
+        token: { id: tokenId, text: tokenText(tokenId) },
+        logit: row[tokenId] as number,
+        prob: record.prob,
+        alternatives: summary.top_k,
+        logit_lens: lens,
+        sampling: record,
+        text,
+      });
+      if (params.stop_at_eos && tokenId === EOS_TOKEN_ID) return { reason: 'eos' };
+      if (params.stop.length > 0 && findStop(text, params.stop)) return { reason: 'stop' };
+      if (index + 1 >= params.max_new_tokens) break;
+
+      // Pace on the owner: don't compute the next step while it has not read the previous ones.
+      this.times.pausedMs += await this.owner.waitDrained(this.stopped);
+      if (this.stopped()) return cancelled();
+      // Decode: [1] new id + cache of length P+index -> activations over 1 position + logits [1, d_vocab].
+      const past = cache;
+      result = await gate.run(() => runtime.forward({ tokenIds: [tokenId], past, hooks: plan.fetch }));
+      cache = result.present;
+      if (this.stopped()) return cancelled();
+      summary = await this.emitStep(runtime, result, index + 1, [P + index], P + index);
+    }
+    return { reason: 'length' };
+  }
+
+  private publishStarted(runtime: Gpt2Runtime): void {
+    const { plan } = this;
+    const d = runtime.dims;
+    this.publish('started', {
+      model: plan.model,
+      owner: true,
+      params: plan.params,
+      prompt_tokens: plan.promptIds.map((id, position) => ({ id, text: tokenText(id), position })),
+      hooks: plan.hooks,
+      dims: {
+        n_layer: d.nLayer,
+        n_head: d.nHead,
+        d_model: d.dModel,
+        d_head: d.dHead,
+        d_mlp: d.dMlp,
+        d_vocab: d.dVocab,
+        n_ctx: d.nCtx,
+      },
+      shapes: traceShapes(plan.info.config, plan.promptIds.length),
+    });
+  }
+
+  /** Summarise one forward pass at `positions` (absolute; `offset` = first new position) and publish it. */
+  private async emitStep(
+    runtime: Gpt2Runtime,
+    result: ForwardResult,
+    step: number,
+    positions: readonly number[],
+    offset: number,
+  ): Promise<ForwardSummary> {
+    const { params } = this.plan;
+    this.times.runMs += result.runMs;
+    const t = performance.now();
+    const summary = await summarizeForward(runtime, result, {
+      hooks: this.plan.hooks,
+      positions,
+      offset,
+      detail: params.detail,
+      topK: params.alternatives,
+      logitLens: false, // the lens goes into the `token` frame, at the predicting position only
+      bins: params.histogram_bins,
+    });
+    const summarizeMs = performance.now() - t;
+    this.times.summarizeMs += summarizeMs;
+    if (!this.stopped()) {
+      this.publish('step', {
+        step,
+        phase: step === 0 ? 'prefill' : 'decode',
+        positions,
+        input_tokens: step === 0 ? this.plan.promptIds.length : 1,
+        cache_length: result.present.length,
+        hooks: summary.hooks,
+        attention: summary.attention,
+        coalesced: 0,
+        run_ms: round3(result.runMs),
+        summarize_ms: round3(summarizeMs),
+      });
+    }
+    return summary;
+  }
+
+  private finish(reason: DoneReason, t0: number, detail?: string): void {
+    const ids = this.tokenIds;
+    let kept = reason === 'eos' ? ids.slice(0, -1) : [...ids];
+    let text = textOf(kept);
+    let stop: string | null = null;
+    const match = reason === 'stop' ? findStop(text, this.plan.params.stop) : null;
+    if (match) {
+      stop = match.stop;
+      text = text.slice(0, match.index);
+      // Keep the tokens whose text lies entirely before the stop string.
+      while (kept.length > 0 && textOf(kept).length > match.index) kept = kept.slice(0, -1);
+    }
+    const total = performance.now() - t0;
+    const active = Math.max(total - this.times.pausedMs, 1e-9);
+    this.publish('done', {
+      reason,
+      ...(detail ? { detail } : {}),
+      tokens: kept.length,
+      token_ids: kept,
+      text,
+      stop,
+      timings: {
+        prefill_ms: round3(this.times.prefillMs),
+        decode_ms: round3(Math.max(0, total - this.times.prefillMs)),
+        total_ms: round3(total),
+        tokens_per_s: round3((ids.length / active) * 1000),
+        run_ms: round3(this.times.runMs),
+        summarize_ms: round3(this.times.summarizeMs),
+        paused_ms: round3(this.times.pausedMs),
+      },
+      coalesced: 0,
+    });
+    this.finished = true;
+    this.subscribers.clear();
+    this.deps.onFinished(this);
+  }
+}

@@ -1,0 +1,49 @@
+// npm run watch: the CLI follows a real generation and prints tokens and per-layer lines.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStreamServer, type StreamServer } from './client.js';
+import { main } from '../../src/cli/watch.js';
+import type { CliIo } from '../../src/cli/cli-io.js';
+
+function captureIo(): CliIo & { stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return { out: (t) => (out += t), err: (t) => (err += t), env: {}, isTty: false, stdout: () => out, stderr: () => err };
+}
+
+describe('npm run watch', () => {
+  let server: StreamServer;
+  beforeAll(async () => {
+    server = await startStreamServer({ MAX_NEW_TOKENS: 8 });
+  });
+  afterAll(async () => server.close());
+
+  it('prints each token with one line per layer (norm + lens), then the text and a done line', async () => {
+    const io = captureIo();
+    const code = await main(['The capital of France is', '--url', server.url, '--max-new-tokens', '3'], io);
+    expect(code).toBe(0);
+    const out = io.stdout();
+    expect(out).toContain('tiny-gpt2 · 3 layers · d_model 32');
+    expect(out).not.toContain('\x1b['); // no ANSI when not a terminal
+    for (const label of ['emb', 'L0', 'L1', 'L2']) expect(out.match(new RegExp(`^  ${label}\\s`, 'gm'))).toHaveLength(3);
+    expect(out.match(/‖resid‖\s+\d+\.\d+/g)?.length).toBe(12); // embedding + 3 layers, x 3 tokens
+    expect(out).toMatch(/done: length · 3 tokens/);
+  });
+
+  it('--text-only prints just the text; errors from the server go to stderr', async () => {
+    const io = captureIo();
+    expect(await main(['Hello', '--url', server.url, '--max-new-tokens', '2', '--text-only'], io)).toBe(0);
+    expect(io.stdout()).not.toContain('‖resid‖');
+    const bad = captureIo();
+    expect(await main(['Hello', '--url', server.url, '--max-new-tokens', '9'], bad)).toBe(1);
+    expect(bad.stderr()).toContain('Error (too_many_new_tokens)');
+  });
+
+  it('usage errors exit 2 and an unreachable server exits 1', async () => {
+    const io = captureIo();
+    expect(await main([], io)).toBe(2);
+    expect(io.stderr()).toContain('Usage: npm run watch');
+    const down = captureIo();
+    expect(await main(['x', '--url', 'ws://127.0.0.1:9/stream'], down)).toBe(1);
+    expect(down.stderr()).toContain('Cannot reach the stream');
+  });
+});
