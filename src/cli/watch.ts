@@ -1,6 +1,7 @@
 // npm run watch -- "prompt" [--url ws://localhost:8080/stream] [--max-new-tokens N]: follow a generation live.
 // Prints each token as it arrives and, per token, one line per layer: residual-stream norm and logit-lens top token.
 import { parseArgs } from 'node:util';
+import { connect } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { ServerMessageSchema, type StepMessage, type TokenMessage, type DoneMessage } from '../schemas/stream.js';
@@ -15,6 +16,7 @@ const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
   --model NAME           runnable model (default: the server's)
   --stop STRING          stop string (repeatable)
   --text-only            only the generated text, no per-layer lines
+Without --url and with no service listening there, the stream is served from this process.
 `;
 
 /** ANSI styling only on a terminal, so piped output stays plain text. */
@@ -58,6 +60,8 @@ export function layerLines(step: StepMessage | undefined, token: TokenMessage, t
 
 export interface WatchOptions {
   url: string;
+  /** true when --url was not given: with no service listening, one is started in this process. */
+  defaultUrl: boolean;
   prompt: string;
   maxNewTokens: number;
   temperature: number;
@@ -94,6 +98,7 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
   };
   return {
     url: values.url ?? `ws://localhost:${env.PORT ?? 8080}/stream`,
+    defaultUrl: values.url === undefined,
     prompt,
     maxNewTokens: num('max-new-tokens', values['max-new-tokens']),
     temperature: num('temperature', values.temperature),
@@ -195,7 +200,31 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.err(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  return watch(opts, { ...io, isTty: Boolean(process.stdout.isTTY) && io === processIo });
+  const tty = { ...io, isTty: Boolean(process.stdout.isTTY) && io === processIo };
+  if (!opts.defaultUrl || (await reachable(opts.url))) return watch(opts, tty);
+  // Nothing listens on the default port: serve the stream from this process so a fresh clone just works.
+  const { buildApp } = await import('../app.js');
+  const app = await buildApp({ logger: false, config: { SERVE_WEB: false } });
+  try {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    io.err(styler(tty.isTty).dim(`(no service at ${opts.url}; started one in this process on ${address})\n`));
+    return await watch({ ...opts, url: `${address.replace(/^http/, 'ws')}/stream` }, tty);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Whether something accepts TCP connections at the URL's host and port. */
+function reachable(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port || 80) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
