@@ -1,9 +1,8 @@
 // npm run model:download -- gpt2|distilgpt2|gpt2-medium|gpt2-large|gpt2-xl|owner/repo: fetch from the hub and install.
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.js';
 import { DEFAULT_HF_ENDPOINT, KNOWN_GPT2_REPOS, downloadModel, resolveRepo, type DownloadProgress } from '../checkpoint/download.js';
-import { describeCliError, type CliIo, processIo } from './cli-io.js';
+import { describeCliError, parseOneArgCli, type CliIo, processIo } from './cli-io.js';
 
 const USAGE = `Usage: npm run model:download -- <model> [--name NAME] [--revision REV] [--base-url URL] [--force] [--models-dir DIR]
 
@@ -35,39 +34,28 @@ function progressPrinter(io: CliIo): (p: DownloadProgress) => void {
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        name: { type: 'string' },
-        revision: { type: 'string', default: 'main' },
-        'base-url': { type: 'string' },
-        force: { type: 'boolean', default: false },
-        'models-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    io.err(`${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(`${USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    io.err(`Expected exactly one model.\n\n${USAGE}\n`);
-    return 2;
-  }
+  const cli = parseOneArgCli(
+    argv,
+    io,
+    USAGE,
+    {
+      name: { type: 'string' },
+      revision: { type: 'string', default: 'main' },
+      'base-url': { type: 'string' },
+      force: { type: 'boolean', default: false },
+      'models-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    'model',
+  );
+  if (typeof cli === 'number') return cli;
+  const { values, arg } = cli;
   try {
     const modelsDir = values['models-dir'] ?? loadConfig(io.env).MODELS_DIR;
     const baseUrl = values['base-url'] ?? io.env.HF_ENDPOINT ?? DEFAULT_HF_ENDPOINT;
-    const { repo } = resolveRepo(positionals[0] as string); // a bad name fails before any message about downloading
+    const { repo } = resolveRepo(arg); // a bad name fails before any message about downloading
     io.err(`Downloading ${repo} from ${baseUrl} (revision ${values.revision}) into ${modelsDir}\n`);
-    const r = await downloadModel(positionals[0] as string, {
+    const r = await downloadModel(arg, {
       modelsDir,
       name: values.name,
       revision: values.revision,

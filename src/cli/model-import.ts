@@ -1,10 +1,9 @@
 // npm run model:import -- <folder> [--name N] [--force] [--models-dir D]: validate and install a HF GPT-2 folder.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.js';
 import { importCheckpoint } from '../checkpoint/import.js';
-import { describeCliError, type CliIo, processIo } from './cli-io.js';
+import { describeCliError, parseOneArgCli, type CliIo, processIo } from './cli-io.js';
 
 const USAGE = `Usage: npm run model:import -- <folder> [--name NAME] [--force] [--models-dir DIR]
 
@@ -13,34 +12,23 @@ name, dtype and shape against the config) and installs it as MODELS_DIR/NAME (de
 
 /** Returns the process exit code; expected failures print one sentence, never a stack trace. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        name: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        'models-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    io.err(`${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(`${USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    io.err(`Expected exactly one folder.\n\n${USAGE}\n`);
-    return 2;
-  }
+  const cli = parseOneArgCli(
+    argv,
+    io,
+    USAGE,
+    {
+      name: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      'models-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    'folder',
+  );
+  if (typeof cli === 'number') return cli;
+  const { values, arg } = cli;
   try {
     const modelsDir = values['models-dir'] ?? loadConfig(io.env).MODELS_DIR;
-    const r = await importCheckpoint(positionals[0] as string, { modelsDir, name: values.name, force: values.force });
+    const r = await importCheckpoint(arg, { modelsDir, name: values.name, force: values.force });
     const d = r.checkpoint.dims;
     io.out(
       `Installed "${r.name}" in ${r.dir}${r.replaced ? ' (replaced the previous one)' : ''}: ` +
