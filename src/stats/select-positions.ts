@@ -8,7 +8,7 @@ export interface SlicedTensor {
 /**
  * Select `indices` (relative to the axis, each in [0, dims[axis])) along `axis`.
  * [..., n, ...] -> [..., indices.length, ...]. Returns the input unchanged (no copy) when
- * `indices` is exactly 0..n-1.
+ * `indices` is exactly 0..n-1, and a view (subarray, no copy) for a contiguous run on axis 0; callers only read it.
  */
 export function selectAlongAxis(
   data: Float32Array,
@@ -27,6 +27,11 @@ export function selectAlongAxis(
   for (let a = 0; a < axis; a++) outer *= dims[a];
   let inner = 1;
   for (let a = axis + 1; a < dims.length; a++) inner *= dims[a];
+  const outDims = [...dims];
+  outDims[axis] = indices.length;
+  // One run i0..i0+k-1 on the outermost axis (e.g. "last", or a range of pos rows) is one contiguous block: a view.
+  const run = indices.length > 0 && indices.every((v, k) => v === indices[0] + k);
+  if (outer === 1 && run) return { data: data.subarray(indices[0] * inner, (indices[0] + indices.length) * inner), dims: outDims };
   const out = new Float32Array(outer * indices.length * inner);
   let w = 0;
   for (let o = 0; o < outer; o++) {
@@ -37,7 +42,5 @@ export function selectAlongAxis(
       w += inner;
     }
   }
-  const outDims = [...dims];
-  outDims[axis] = indices.length;
   return { data: out, dims: outDims };
 }

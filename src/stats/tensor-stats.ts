@@ -1,4 +1,5 @@
-// Summary statistics of one float32 tensor in a single pass with float64 accumulators.
+// Summary statistics of one float32 tensor in a single fused pass with float64 accumulators.
+import { primeKernel } from './prime.js';
 
 export interface TensorStatsResult {
   /** Number of values (product of dims). */
@@ -20,6 +21,151 @@ export interface TensorStatsResult {
   absMaxFlat: number;
 }
 
+// Slots of the kernel's output buffer (one module-level Float64Array: nothing is allocated per call).
+// MIN / MAX are exported for the worker source in stats-pool.ts.
+const FINITE = 0;
+const NAN = 1;
+const POS_INF = 2;
+const NEG_INF = 3;
+const SHIFT = 4;
+const S1 = 5; // sum (x - shift)
+const S2 = 6; // sum (x - shift)^2
+const SQ = 7; // sum x^2
+export const MIN = 8;
+export const MAX = 9;
+const MIN_AT = 10; // first index of the minimum
+const MAX_AT = 11; // first index of the maximum
+/** Length of the statsKernel output: a worker thread runs the same kernel into its own buffer (stats-pool.ts). */
+export const STATS_SLOTS = 12;
+const scratch = new Float64Array(STATS_SLOTS);
+
+/**
+ * The hot loop, [n] -> scratch. Four values per step with two independent sets of float64 accumulators, so
+ * consecutive additions do not wait on each other. `x - x` is 0 for a finite x and NaN for NaN/±Inf, so one
+ * comparison per four values clears the common all-finite case; the rare rest goes one value at a time.
+ * |x| is never computed per value: the abs-max is max(-min, max) and its first index follows from the first
+ * indices of min and max (see statsFromKernel). Strict < and > keep the first occurrence of each.
+ * Self-contained (no outer names) because stats-pool.ts ships its source to a worker thread.
+ */
+export function statsKernel(data: Float32Array, out: Float64Array): void {
+  const n = data.length;
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
+  let i = 0;
+  // Leading non-finite values, then the shift k = the first finite value.
+  for (; i < n; i++) {
+    const x = data[i];
+    if (x - x === 0) break;
+    if (x !== x) nan++;
+    else if (x > 0) posInf++;
+    else negInf++;
+  }
+  const shift = i < n ? data[i] : 0;
+  let finite = 0;
+  let s1a = 0;
+  let s1b = 0;
+  let s2a = 0;
+  let s2b = 0;
+  let sqa = 0;
+  let sqb = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let minAt = -1;
+  let maxAt = -1;
+  const end4 = n - 3;
+  while (i < n) {
+    if (i < end4) {
+      const x0 = data[i];
+      const x1 = data[i + 1];
+      const x2 = data[i + 2];
+      const x3 = data[i + 3];
+      if (x0 - x0 + (x1 - x1) + (x2 - x2) + (x3 - x3) === 0) {
+        const d0 = x0 - shift;
+        const d1 = x1 - shift;
+        const d2 = x2 - shift;
+        const d3 = x3 - shift;
+        s1a += d0 + d1;
+        s1b += d2 + d3;
+        s2a += d0 * d0 + d1 * d1;
+        s2b += d2 * d2 + d3 * d3;
+        sqa += x0 * x0 + x1 * x1;
+        sqb += x2 * x2 + x3 * x3;
+        if (x0 < min) {
+          min = x0;
+          minAt = i;
+        }
+        if (x0 > max) {
+          max = x0;
+          maxAt = i;
+        }
+        if (x1 < min) {
+          min = x1;
+          minAt = i + 1;
+        }
+        if (x1 > max) {
+          max = x1;
+          maxAt = i + 1;
+        }
+        if (x2 < min) {
+          min = x2;
+          minAt = i + 2;
+        }
+        if (x2 > max) {
+          max = x2;
+          maxAt = i + 2;
+        }
+        if (x3 < min) {
+          min = x3;
+          minAt = i + 3;
+        }
+        if (x3 > max) {
+          max = x3;
+          maxAt = i + 3;
+        }
+        finite += 4;
+        i += 4;
+        continue;
+      }
+    }
+    // One value: the tail, or a group of four holding a NaN/±Inf (e.g. a masked attention score).
+    const x = data[i];
+    if (x - x === 0) {
+      const d = x - shift;
+      s1a += d;
+      s2a += d * d;
+      sqa += x * x;
+      if (x < min) {
+        min = x;
+        minAt = i;
+      }
+      if (x > max) {
+        max = x;
+        maxAt = i;
+      }
+      finite++;
+    } else if (x !== x) nan++;
+    else if (x > 0) posInf++;
+    else negInf++;
+    i++;
+  }
+  // Literal slots (FINITE, NAN, ... MAX_AT above): the kernel must not read outer names.
+  out[0] = finite;
+  out[1] = nan;
+  out[2] = posInf;
+  out[3] = negInf;
+  out[4] = shift;
+  out[5] = s1a + s1b;
+  out[6] = s2a + s2b;
+  out[7] = sqa + sqb;
+  out[8] = min;
+  out[9] = max;
+  out[10] = minAt;
+  out[11] = maxAt;
+}
+
+primeKernel((sample) => statsKernel(sample, scratch));
+
 /**
  * One pass over `data` (the shape only matters for the caller's index bookkeeping).
  * Variance uses a shifted sum: accumulating (x - k) and (x - k)^2 with k = the first finite
@@ -27,80 +173,33 @@ export interface TensorStatsResult {
  * var = (S2 - S1^2 / n) / n does not cancel catastrophically.
  */
 export function tensorStats(data: Float32Array): TensorStatsResult {
-  const n = data.length;
-  let finite = 0;
-  let nan = 0;
-  let posInf = 0;
-  let negInf = 0;
-  let shift = 0;
-  let haveShift = false;
-  let s1 = 0; // sum (x - shift)
-  let s2 = 0; // sum (x - shift)^2
-  let sq = 0; // sum x^2
-  let min = Infinity;
-  let max = -Infinity;
-  let absMax = -1;
-  let absMaxFlat = -1;
-  for (let i = 0; i < n; i++) {
-    const x = data[i];
-    if (x !== x) {
-      nan++;
-      continue;
-    }
-    if (x === Infinity) {
-      posInf++;
-      continue;
-    }
-    if (x === -Infinity) {
-      negInf++;
-      continue;
-    }
-    if (!haveShift) {
-      shift = x;
-      haveShift = true;
-    }
-    finite++;
-    const d = x - shift;
-    s1 += d;
-    s2 += d * d;
-    sq += x * x;
-    if (x < min) min = x;
-    if (x > max) max = x;
-    const a = x < 0 ? -x : x;
-    if (a > absMax) {
-      absMax = a;
-      absMaxFlat = i;
-    }
-  }
+  statsKernel(data, scratch);
+  return statsFromKernel(data.length, scratch);
+}
+
+/** statsKernel output (slots [STATS_SLOTS]) of a tensor of `count` values -> TensorStatsResult. */
+export function statsFromKernel(count: number, out: Float64Array): TensorStatsResult {
+  const finite = out[FINITE];
+  const base = { count, finiteCount: finite, nanCount: out[NAN], posInfCount: out[POS_INF], negInfCount: out[NEG_INF] };
   if (finite === 0) {
-    return {
-      count: n,
-      finiteCount: 0,
-      nanCount: nan,
-      posInfCount: posInf,
-      negInfCount: negInf,
-      mean: null,
-      std: null,
-      min: null,
-      max: null,
-      l2Norm: 0,
-      absMax: null,
-      absMaxFlat: -1,
-    };
+    return { ...base, mean: null, std: null, min: null, max: null, l2Norm: 0, absMax: null, absMaxFlat: -1 };
   }
-  const meanShifted = s1 / finite;
-  const variance = Math.max(0, s2 / finite - meanShifted * meanShifted);
+  const min = out[MIN];
+  const max = out[MAX];
+  // |x| = absMax only at x = max or x = -absMax = min, so the first such index is the earlier of their first indices.
+  const absMax = -min > max ? -min : max;
+  const minAt = out[MIN_AT];
+  const maxAt = out[MAX_AT];
+  const absMaxFlat = -min > max ? minAt : max > -min ? maxAt : Math.min(minAt, maxAt);
+  const meanShifted = out[S1] / finite;
+  const variance = Math.max(0, out[S2] / finite - meanShifted * meanShifted);
   return {
-    count: n,
-    finiteCount: finite,
-    nanCount: nan,
-    posInfCount: posInf,
-    negInfCount: negInf,
-    mean: shift + meanShifted,
+    ...base,
+    mean: out[SHIFT] + meanShifted,
     std: Math.sqrt(variance),
     min,
     max,
-    l2Norm: Math.sqrt(sq),
+    l2Norm: Math.sqrt(out[SQ]),
     absMax,
     absMaxFlat,
   };

@@ -16,8 +16,10 @@ export function attentionRows(act: Activation, layer: number, positions: readonl
       const r = q - offset;
       if (r < 0 || r >= nQuery || q >= nKey) throw new RangeError(`${act.hook}: query position ${q} is not in this forward pass`);
       const start = (h * nQuery + r) * nKey;
-      // [key_pos 0..q]
-      rows.push(Array.from(act.data.subarray(start, start + q + 1)));
+      // [key_pos 0..q]; a plain loop: Array.from on a typed array goes through the iterator protocol
+      const row = new Array<number>(q + 1);
+      for (let k = 0; k <= q; k++) row[k] = act.data[start + k];
+      rows.push(row);
     }
     heads.push({ head: h, rows });
   }

@@ -5,7 +5,8 @@ import { HISTOGRAM_BINS_DEFAULT, type AttentionLayer, type HookSummary, type Log
 import { attentionRows } from './attention-rows.js';
 import { lensStages, logitLens } from './logit-lens.js';
 import { tokenText, topKFromLogits } from './next-token.js';
-import { summarizeHook } from './summarize-hook.js';
+import { summarizeTensors } from '../stats/stats-pool.js';
+import { hookSummaryFrom, sliceHook } from './summarize-hook.js';
 
 export interface SummarizeOptions {
   /** Exact hook names (selectHooks output), forward order. */
@@ -20,6 +21,11 @@ export interface SummarizeOptions {
   /** Absolute positions for the logit lens (ascending); defaults to `positions`. */
   lensPositions?: readonly number[];
   bins?: number;
+  /**
+   * Summarise on a second thread when the selected slices hold at least this many values (POOL_MIN_VALUES is a
+   * sensible choice on a machine with idle cores); omitted = always in this thread.
+   */
+  workerMinValues?: number;
 }
 
 export interface ForwardSummary {
@@ -44,24 +50,22 @@ export async function summarizeForward(
   opts: SummarizeOptions,
 ): Promise<ForwardSummary> {
   const { nLayer, dVocab } = runtime.dims;
-  const hooks: HookSummary[] = [];
-  const attention: AttentionLayer[] = [];
-  for (const name of opts.hooks) {
+  const hookOpts = { positions: opts.positions, offset: opts.offset, bins: opts.bins ?? HISTOGRAM_BINS_DEFAULT, full: opts.detail === 'full' };
+  const selected = opts.hooks.map((name) => {
     const parsed = parseHookName(name, nLayer);
     if (!parsed) throw new Error(`${name} is not a hook of ${runtime.name}`);
     const act = name === 'logits' ? result.logits : result.activations.get(name);
     if (!act) throw new Error(`forward() did not return ${name}`);
-    hooks.push(
-      summarizeHook(act, parsed.site, parsed.layer, {
-        positions: opts.positions,
-        offset: opts.offset,
-        bins: opts.bins ?? HISTOGRAM_BINS_DEFAULT,
-        full: opts.detail === 'full',
-      }),
-    );
-    if (parsed.site.site === 'attn.hook_pattern' && parsed.layer !== null) {
-      attention.push(attentionRows(act, parsed.layer, opts.positions, opts.offset));
-    }
+    return { act, ...parsed, slice: sliceHook(act, parsed.site, hookOpts) };
+  });
+  // Statistics + histograms of every slice at once (on two threads if the caller opted in: src/stats/stats-pool.ts).
+  const summaries = await summarizeTensors(selected.map((h) => h.slice.data), hookOpts.bins, opts.workerMinValues);
+  const hooks: HookSummary[] = selected.map(({ act, site, layer, slice }, j) =>
+    hookSummaryFrom(act, site, layer, hookOpts, slice, summaries[j].stats, summaries[j].histogram),
+  );
+  const attention: AttentionLayer[] = [];
+  for (const { act, site, layer } of selected) {
+    if (site.site === 'attn.hook_pattern' && layer !== null) attention.push(attentionRows(act, layer, opts.positions, opts.offset));
   }
   const nNew = result.logits.dims[0];
   // [new_pos, d_vocab] -> last row [d_vocab]

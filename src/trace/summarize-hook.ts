@@ -2,9 +2,9 @@
 import type { Dim, HookSite } from '../hooks/catalogue.js';
 import type { Activation } from '../runtime/types.js';
 import type { HookSummary } from '../schemas/trace.js';
-import { histogram } from '../stats/histogram.js';
+import { histogram, type HistogramResult } from '../stats/histogram.js';
 import { selectAlongAxis } from '../stats/select-positions.js';
-import { tensorStats, unravelIndex } from '../stats/tensor-stats.js';
+import { tensorStats, unravelIndex, type TensorStatsResult } from '../stats/tensor-stats.js';
 
 export interface HookSummaryOptions {
   /** Absolute token positions to keep along the pos / query_pos axis. */
@@ -31,31 +31,45 @@ export function jsonValues(data: Float32Array): (number | null)[] {
   return out;
 }
 
-export function summarizeHook(
-  act: Activation,
-  site: HookSite,
-  layer: number | null,
-  opts: HookSummaryOptions,
-): HookSummary {
+/** The part of an activation a summary covers: the selected positions, [..., n_selected, ...]. */
+export interface HookSlice {
+  data: Float32Array;
+  dims: number[];
+  /** The pos / query_pos axis; -1 for a site without one (kept whole). */
+  axis: number;
+}
+
+/** Check the rank against the catalogue and select the positions (no copy when they are all, or one contiguous run on axis 0). */
+export function sliceHook(act: Activation, site: HookSite, opts: HookSummaryOptions): HookSlice {
   if (act.dims.length !== site.dims.length) {
     throw new Error(`${act.hook}: expected ${site.dims.length} axes (${site.dims.join(', ')}), got [${act.dims.join(', ')}]`);
   }
   const axis = positionAxis(site.dims);
+  if (axis < 0) return { data: act.data, dims: [...act.dims], axis };
   // e.g. pattern [head, query_pos, key_pos] -> [head, n_selected, key_pos]
-  const sliced =
-    axis < 0
-      ? { data: act.data, dims: [...act.dims] }
-      : selectAlongAxis(
-          act.data,
-          act.dims,
-          axis,
-          opts.positions.map((p) => p - opts.offset),
-        );
-  const s = tensorStats(sliced.data);
-  const h = histogram(sliced.data, s.min, s.max, opts.bins);
+  const sliced = selectAlongAxis(
+    act.data,
+    act.dims,
+    axis,
+    opts.positions.map((p) => p - opts.offset),
+  );
+  return { ...sliced, axis };
+}
+
+/** The HookSummary of a slice whose statistics and histogram are already computed (here or on the summary worker). */
+export function hookSummaryFrom(
+  act: Activation,
+  site: HookSite,
+  layer: number | null,
+  opts: HookSummaryOptions,
+  slice: HookSlice,
+  s: TensorStatsResult,
+  h: HistogramResult,
+): HookSummary {
+  const { axis } = slice;
   let absMaxIndex: HookSummary['stats']['abs_max_index'] = null;
   if (s.absMaxFlat >= 0) {
-    const index = unravelIndex(s.absMaxFlat, sliced.dims);
+    const index = unravelIndex(s.absMaxFlat, slice.dims);
     const coords: Record<string, number> = {};
     site.dims.forEach((name, a) => {
       coords[name] = a === axis ? opts.positions[index[a]] : index[a];
@@ -66,8 +80,8 @@ export function summarizeHook(
     hook: act.hook,
     site: site.site,
     layer,
-    axes: site.dims.map((name, a) => ({ name, size: sliced.dims[a] })),
-    shape: sliced.dims,
+    axes: site.dims.map((name, a) => ({ name, size: slice.dims[a] })),
+    shape: slice.dims,
     full_shape: [...act.dims],
     positions: axis < 0 ? [] : [...opts.positions],
     stats: {
@@ -86,6 +100,18 @@ export function summarizeHook(
     },
     histogram: { min: s.min, max: s.max, edges: h.edges, counts: h.counts },
   };
-  if (opts.full) summary.values = jsonValues(sliced.data);
+  if (opts.full) summary.values = jsonValues(slice.data);
   return summary;
+}
+
+export function summarizeHook(
+  act: Activation,
+  site: HookSite,
+  layer: number | null,
+  opts: HookSummaryOptions,
+): HookSummary {
+  const slice = sliceHook(act, site, opts);
+  const s = tensorStats(slice.data);
+  const h = histogram(slice.data, s.min, s.max, opts.bins);
+  return hookSummaryFrom(act, site, layer, opts, slice, s, h);
 }
