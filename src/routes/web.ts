@@ -29,10 +29,9 @@ const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts) => {
     root: path.join(root, 'assets'),
     prefix: '/assets/',
     index: false,
-    suppressWarning: true,
     // Names are stable across builds; revalidate (ETag) so a rebuilt bundle is never served stale.
     cacheControl: false,
-    setHeaders: (reply) => reply.header('cache-control', 'no-cache'),
+    setHeaders: (res) => res.setHeader('cache-control', 'no-cache'),
     schemaHide: true,
   });
 
