@@ -1,5 +1,5 @@
 // Bench section "stream": tokens/s of a plain decode loop vs the WebSocket stream (one and four concurrent streams)
-// on a random GPT-2-small (124M), plus how concurrent forward passes should share one model.
+// on a random GPT-2-small (124M): in-process vs worker threads (MODEL_WORKERS), KV-cached decode steps, event-loop delay.
 import { access, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -10,8 +10,8 @@ import { loadGpt2Runtime } from '../src/runtime/load.js';
 import type { Gpt2Runtime } from '../src/runtime/types.js';
 import { argmax } from '../src/sampling/softmax.js';
 import { makeRandomGpt2, RANDOM_PRESETS } from '../tools/checkpoint/make-random.js';
-import { WorkerRuntime } from '../src/stream/worker-runtime.js';
-import type { BenchContext, BenchRow, BenchSection } from './section.js';
+import { WorkerRuntime } from '../src/runtime/worker-runtime.js';
+import { median, timed, type BenchContext, type BenchRow, type BenchSection } from './section.js';
 
 const PROMPT = Array.from({ length: 16 }, (_, i) => 1000 + ((i * 7919) % 40000)); // 16 ordinary token ids
 const MODEL = 'gpt2-random';
@@ -35,8 +35,11 @@ async function plainLoop(rt: Gpt2Runtime, n: number): Promise<number> {
   for (let i = 0; i < n; i++) {
     const row = r.logits.data.subarray((r.logits.dims[0]! - 1) * V); // [d_vocab]
     if (i === n - 1) break; // the last token needs no forward pass (as in the stream)
-    r = await rt.forward({ tokenIds: [argmax(row)], past: r.present, hooks: [] });
+    const past = r.present;
+    r = await rt.forward({ tokenIds: [argmax(row)], past, hooks: [] });
+    rt.release?.(past); // as the stream does: a worker frees the superseded cache now
   }
+  rt.release?.(r.present);
   return performance.now() - t0;
 }
 
@@ -72,103 +75,140 @@ async function concurrentLoops(rts: Gpt2Runtime[], k: number, n: number): Promis
   return performance.now() - t0;
 }
 
+/** One KV-cached decode step at `len` cached tokens, always branching from the same cache (median of `reps`). */
+async function decodeStepMs(rt: Gpt2Runtime, len: number, reps: number): Promise<number> {
+  const prefill = await rt.forward({ tokenIds: Array.from({ length: len }, (_, i) => PROMPT[i % PROMPT.length]!), hooks: [] });
+  const times: number[] = [];
+  for (let i = 0; i < reps + 1; i++) {
+    const t0 = performance.now();
+    const r = await rt.forward({ tokenIds: [PROMPT[i % PROMPT.length]!], past: prefill.present, hooks: [] });
+    if (i > 0) times.push(performance.now() - t0); // the first is a warm-up
+    rt.release?.(r.present);
+  }
+  rt.release?.(prefill.present);
+  return median(times);
+}
+
+/** An app on `models` with the given overrides, listening on loopback; returns its /stream URL and a closer. */
+async function streamServer(models: string, ctx: BenchContext, config: Record<string, string | number>) {
+  const app = await buildApp({
+    logger: false,
+    config: {
+      MODELS_DIR: models, DEFAULT_MODEL: MODEL, SERVE_WEB: false, MAX_NEW_TOKENS: 1024, ORT_THREADS: ctx.threads,
+      MODEL_LOADING: 'eager', WS_MAX_GENERATIONS: 64, ...config,
+    },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  return { app, url: `ws://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/stream` };
+}
+
+/** One stream with the event-loop delay recorded (server and client share this process: an upper bound). */
+async function measuredStream(url: string, n: number, extra: Record<string, unknown>) {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const r = await streamRun(url, 1, n, extra);
+  loop.disable();
+  const delay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+  return { ...r, delay, delayNote: `loop delay p50 / p99 / max ${delay.p50.toFixed(1)} / ${delay.p99.toFixed(1)} / ${delay.max.toFixed(1)} ms` };
+}
+
 async function run(ctx: BenchContext) {
   const n = ctx.quick ? 16 : 64;
   const dir = await checkpoint(ctx);
   const rows: BenchRow[] = [];
   const data: Record<string, unknown> = { targets: { streamOverPlainPerToken: 1.25, fourStreamsOverOne: 1.5 }, newTokens: n, promptTokens: 16 };
   const tps = (tokens: number, ms: number) => `${((tokens / ms) * 1000).toFixed(1)} tok/s`;
+  const threads = ctx.threads || undefined;
 
-  const rt = await loadGpt2Runtime(dir, { name: MODEL, threads: ctx.threads || undefined });
+  // (a) The floor, in-process and through one worker thread (what the server now uses): the difference is
+  // the message round trip, the activations moving between threads, and nothing else.
+  ctx.log('stream: plain decode loops, in-process vs one worker thread');
+  const rt = await loadGpt2Runtime(dir, { name: MODEL, threads });
+  const wrt = await WorkerRuntime.load(dir, { name: MODEL, workers: 1, threads });
   await plainLoop(rt, 4); // warm-up
-  const plainMs = Math.min(await plainLoop(rt, n), await plainLoop(rt, n));
-  rows.push({ case: `(a) plain decode loop, ${n} tokens`, ms: plainMs, note: tps(n, plainMs) });
+  await plainLoop(wrt, 4);
+  const plain: number[] = [];
+  const viaWorker: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    plain.push(await plainLoop(rt, n)); // interleaved: the shared machine's load hits both alike
+    viaWorker.push(await plainLoop(wrt, n));
+  }
+  const plainMs = Math.min(...plain);
+  const workerPlainMs = Math.min(...viaWorker);
+  rows.push({ case: `(a) plain decode loop, ${n} tokens, in-process`, ms: plainMs, note: tps(n, plainMs) });
+  rows.push({ case: `(a) plain decode loop, ${n} tokens, 1 worker thread`, ms: workerPlainMs, note: `${tps(n, workerPlainMs)}, ${(workerPlainMs / plainMs).toFixed(2)}x in-process` });
   data.plainTokPerS = (n / plainMs) * 1000;
+  data.workerPlainOverPlain = workerPlainMs / plainMs;
 
-  ctx.log('stream: concurrency on one model without the server (single session serial / concurrent, session pool)');
-  const serial = async () => {
-    const t0 = performance.now();
+  const len = ctx.quick ? 128 : 512;
+  const reps = ctx.quick ? 5 : 9;
+  const stepLocal = await decodeStepMs(rt, len, reps);
+  const stepWorker = await decodeStepMs(wrt, len, reps);
+  rows.push({ case: `decode step with KV cache @${len}, in-process`, ms: stepLocal });
+  rows.push({ case: `decode step with KV cache @${len}, 1 worker thread`, ms: stepWorker, note: `${(stepWorker / stepLocal).toFixed(2)}x in-process (the cache stays in the worker)` });
+  data.decodeStep = { len, inProcessMs: stepLocal, workerMs: stepWorker };
+
+  ctx.log('stream: 4 concurrent decode loops (one in-process session vs 2 worker threads x 1 intra-op thread)');
+  const serialMs = await timed(async () => {
     for (let i = 0; i < 4; i++) await plainLoop(rt, n);
-    return performance.now() - t0;
-  };
-  const serialMs = await serial();
+  });
   const sharedMs = await concurrentLoops([rt], 4, n);
-  const rt2 = await loadGpt2Runtime(dir, { name: `${MODEL}-2`, threads: ctx.threads || undefined });
-  await plainLoop(rt2, 4);
-  const poolMs = await concurrentLoops([rt, rt2], 4, n);
-  await rt2.dispose();
-  rows.push({ case: `4 decode loops, one session, one at a time`, ms: serialMs, note: tps(4 * n, serialMs) });
-  rows.push({ case: `4 decode loops, one session, concurrent runs`, ms: sharedMs, note: `${tps(4 * n, sharedMs)}, ${(serialMs / sharedMs).toFixed(2)}x serial` });
-  rows.push({ case: `4 decode loops, pool of 2 sessions`, ms: poolMs, note: `${tps(4 * n, poolMs)}, ${(serialMs / poolMs).toFixed(2)}x serial` });
   await rt.dispose();
+  await wrt.dispose();
+  const pool = await WorkerRuntime.load(dir, { name: MODEL, workers: 2, threads: 1 });
+  await plainLoop(pool, 4);
+  const poolMs = await concurrentLoops([pool], 4, n);
+  await pool.dispose();
+  rows.push({ case: `4 decode loops, in-process, one at a time`, ms: serialMs, note: tps(4 * n, serialMs) });
+  rows.push({ case: `4 decode loops, in-process, concurrent`, ms: sharedMs, note: `${tps(4 * n, sharedMs)}, ${(serialMs / sharedMs).toFixed(2)}x serial` });
+  rows.push({ case: `4 decode loops, 2 workers x 1 thread`, ms: poolMs, note: `${tps(4 * n, poolMs)}, ${(serialMs / poolMs).toFixed(2)}x serial` });
 
   const models = await mkdtemp(path.join(os.tmpdir(), 'tensortrace-bench-'));
   await symlink(dir, path.join(models, MODEL), 'dir');
-  const app = await buildApp({
-    logger: false,
-    config: { MODELS_DIR: models, DEFAULT_MODEL: MODEL, SERVE_WEB: false, MAX_NEW_TOKENS: 1024, ORT_THREADS: ctx.threads, MODEL_LOADING: 'eager', WS_MAX_GENERATIONS: 64 },
-  });
+  const allHooks = { hooks: ['*'], logit_lens: false };
+  // (b) and (c) as the server runs by default (MODEL_WORKERS=1), with the model on the main thread (MODEL_WORKERS=0,
+  // the old behaviour) and with two single-threaded workers. All three servers are up at once and measured in
+  // turn, rep by rep, so a change in the shared machine's load does not favour whichever ran first.
+  const setups: { label: string; key: string; config: Record<string, number> }[] = [
+    { label: '1 worker (default)', key: 'workers1', config: { MODEL_WORKERS: 1 } },
+    { label: 'in-process (MODEL_WORKERS=0)', key: 'workers0', config: { MODEL_WORKERS: 0 } },
+    { label: '2 workers x 1 thread', key: 'workers2', config: { MODEL_WORKERS: 2, ORT_THREADS: 1 } },
+  ];
+  const servers: Awaited<ReturnType<typeof streamServer>>[] = [];
   try {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const addr = app.server.address();
-    const url = `ws://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/stream`;
-    const allHooks = { hooks: ['*'], logit_lens: false };
-    await streamRun(url, 1, 4, allHooks); // warm-up
-    // The server and the client share this process, so the delay histogram covers both: an upper bound.
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
-    const one = await streamRun(url, 1, n, allHooks);
-    loop.disable();
-    rows.push({ case: `(b) stream, all hooks summarised, ${n} tokens`, ms: one.ms, note: `${tps(n, one.ms)}, ${(one.ms / plainMs).toFixed(2)}x plain per token` });
-    rows.push({
-      case: '    event-loop delay during (b): p50 / p99 / max',
-      ms: loop.percentile(99) / 1e6,
-      note: `${(loop.percentile(50) / 1e6).toFixed(1)} / ${(loop.percentile(99) / 1e6).toFixed(1)} / ${(loop.max / 1e6).toFixed(1)} ms`,
-    });
-    data.eventLoopDelayMs = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
-    data.streamOverPlain = one.ms / plainMs;
-    const lens = await streamRun(url, 1, n, { hooks: ['*'], logit_lens: true });
-    rows.push({ case: `(b') stream, all hooks + logit lens`, ms: lens.ms, note: `${tps(n, lens.ms)}, ${(lens.ms / plainMs).toFixed(2)}x plain` });
-    const light = await streamRun(url, 1, n, { logit_lens: false });
-    rows.push({ case: `(b'') stream, default overview hooks, no lens`, ms: light.ms, note: `${tps(n, light.ms)}, ${(light.ms / plainMs).toFixed(2)}x plain` });
-    for (const limit of [1, 2]) {
-      app.streamHub.setForwardConcurrency(limit);
-      const four = await streamRun(url, 4, n, allHooks);
-      rows.push({
-        case: `(c) 4 concurrent streams, gate ${limit}`,
-        ms: four.ms,
-        note: `${tps(4 * n, four.ms)} total, ${((4 * one.ms) / four.ms).toFixed(2)}x one stream`,
-      });
-      data[`fourOverOne@gate${limit}`] = (4 * one.ms) / four.ms;
+    for (const s of setups) servers.push(await streamServer(models, ctx, s.config));
+    for (const srv of servers) await streamRun(srv.url, 1, 4, allHooks); // warm-up
+    ctx.log('stream: one stream per set-up, interleaved');
+    const ones: Awaited<ReturnType<typeof measuredStream>>[][] = setups.map(() => []);
+    for (let rep = 0; rep < 2; rep++) for (const [i, srv] of servers.entries()) ones[i]!.push(await measuredStream(srv.url, n, allHooks));
+    const best = ones.map((runs) => runs.reduce((a, b) => (b.ms < a.ms ? b : a)));
+    for (const [i, s] of setups.entries()) {
+      const one = best[i]!;
+      rows.push({ case: `(b) stream, all hooks, ${s.label}`, ms: one.ms, note: `${tps(n, one.ms)}, ${(one.ms / plainMs).toFixed(2)}x plain; ${one.delayNote}` });
     }
-    data.doneTimingsOneStream = one.done[0]?.timings;
-
-    // (d) The same stream with the model in worker threads (the registry hands out a WorkerRuntime instead).
-    const registry = app.models as unknown as { get: (name: string) => Promise<Gpt2Runtime> };
-    const inProcessGet = registry.get;
-    for (const [workers, threads] of [[1, ctx.threads || undefined], [2, 1]] as const) {
-      const wrt = await WorkerRuntime.load(dir, { name: MODEL, workers, threads });
-      registry.get = async () => wrt;
-      app.streamHub.setForwardConcurrency(undefined); // the gate follows wrt.parallelism
-      await streamRun(url, 1, 4, allHooks);
-      const wl = monitorEventLoopDelay({ resolution: 5 });
-      wl.enable();
-      const w1 = await streamRun(url, 1, n, allHooks);
-      wl.disable();
-      const w4 = await streamRun(url, 4, n, allHooks);
-      const label = `${workers} worker${workers > 1 ? 's' : ''}${threads ? ` x ${threads} thread` : ''}`;
+    data.streamOverPlain = best[0]!.ms / plainMs;
+    data.doneTimingsOneStream = best[0]!.done[0]?.timings;
+    const lens = await streamRun(servers[0]!.url, 1, n, { hooks: ['*'], logit_lens: true });
+    rows.push({ case: `(b') stream, all hooks + logit lens, ${setups[0]!.label}`, ms: lens.ms, note: `${tps(n, lens.ms)}, ${(lens.ms / plainMs).toFixed(2)}x plain` });
+    const light = await streamRun(servers[0]!.url, 1, n, { logit_lens: false });
+    rows.push({ case: `(b'') stream, overview hooks, no lens, ${setups[0]!.label}`, ms: light.ms, note: `${tps(n, light.ms)}, ${(light.ms / plainMs).toFixed(2)}x plain` });
+    ctx.log('stream: 4 concurrent streams per set-up');
+    for (const [i, s] of setups.entries()) {
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      const four = await streamRun(servers[i]!.url, 4, n, allHooks);
+      loop.disable();
+      const one = best[i]!;
       rows.push({
-        case: `(d) stream in ${label}, 1 stream`,
-        ms: w1.ms,
-        note: `${tps(n, w1.ms)}, ${(w1.ms / plainMs).toFixed(2)}x plain; loop delay p50 ${(wl.percentile(50) / 1e6).toFixed(1)} ms, max ${(wl.max / 1e6).toFixed(1)} ms`,
+        case: `(c) 4 concurrent streams, ${s.label}`,
+        ms: four.ms,
+        note: `${tps(4 * n, four.ms)} total, ${((4 * one.ms) / four.ms).toFixed(2)}x its one stream, ${((4 * best[0]!.ms) / four.ms).toFixed(2)}x the default's; loop delay max ${(loop.max / 1e6).toFixed(1)} ms`,
       });
-      rows.push({ case: `(d) stream in ${label}, 4 streams`, ms: w4.ms, note: `${tps(4 * n, w4.ms)} total, ${((4 * w1.ms) / w4.ms).toFixed(2)}x its one stream, ${((4 * one.ms) / w4.ms).toFixed(2)}x (b)` });
-      data[`worker${workers}`] = { oneMs: w1.ms, fourMs: w4.ms, loopDelayP50Ms: wl.percentile(50) / 1e6 };
-      registry.get = inProcessGet;
-      await wrt.dispose();
+      data[s.key] = { oneMs: one.ms, fourMs: four.ms, fourOverOne: (4 * one.ms) / four.ms, loopDelayMs: one.delay };
     }
   } finally {
-    await app.close();
+    await Promise.allSettled(servers.map((srv) => srv.app.close()));
     await rm(models, { recursive: true, force: true });
   }
   return { rows, data };

@@ -36,7 +36,14 @@ export const EnvSchema = z.object({
     .enum(['lazy', 'eager'])
     .default('lazy')
     .describe('lazy: build a model graph on first use; eager: build all at start'),
-  ORT_THREADS: intFromEnv(0, 0, 256).describe('onnxruntime intra-op threads per session (0 = onnxruntime default)'),
+  ORT_THREADS: intFromEnv(0, 0, 256).describe(
+    'onnxruntime intra-op threads per session, i.e. per model worker (0 = onnxruntime default: one per core)',
+  ),
+  MODEL_WORKERS: intFromEnv(1, 0, 64).describe(
+    'Worker threads per loaded model, each running its own onnxruntime sessions and holding its own KV caches, ' +
+      'so forward passes never block the HTTP/WebSocket event loop; N workers run N passes at once and hold N ' +
+      'copies of the weights. 0 = run the model on the main thread (debugging; every forward pass then stalls the server)',
+  ),
   MAX_RETURNED_VALUES: intFromEnv(2_000_000, 1, 1_000_000_000).describe(
     'Cap on raw tensor values one /trace response may return with detail=full (over it: 413)',
   ),

@@ -5,6 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectGpt2Checkpoint } from '../checkpoint/gpt2-checkpoint.js';
 import { loadGpt2Runtime } from '../runtime/load.js';
+import { WorkerRuntime } from '../runtime/worker-runtime.js';
 import type { Gpt2Dims, Gpt2Runtime } from '../runtime/types.js';
 import { conflict, notFound, serviceUnavailable } from '../errors/problem-error.js';
 import { ArchRegistry } from '../arch/registry.js';
@@ -126,7 +127,7 @@ export async function scanModelsDir(dir: string, log: FastifyBaseLogger): Promis
 
 export default fp<ModelRegistryOptions>(
   async (app, opts) => {
-    const { MODELS_DIR, DEFAULT_MODEL, MODEL_LOADING, ORT_THREADS } = app.config;
+    const { MODELS_DIR, DEFAULT_MODEL, MODEL_LOADING, ORT_THREADS, MODEL_WORKERS } = app.config;
     const found = await scanModelsDir(MODELS_DIR, app.log);
     const byName = new Map(found.map((m) => [m.name, m]));
     const loading = new Map<string, Promise<Gpt2Runtime>>();
@@ -174,7 +175,11 @@ export default fp<ModelRegistryOptions>(
       const pending = loading.get(name);
       if (pending) return pending;
       const started = Date.now();
-      const p: Promise<Gpt2Runtime> = loadGpt2Runtime(info.dir, { name, threads: ORT_THREADS || undefined, logger: app.log }).then(
+      // MODEL_WORKERS >= 1: the sessions live in worker threads (a crashed worker restarts on its next request);
+      // 0: on this thread, where every forward pass blocks the event loop.
+      const options = { name, threads: ORT_THREADS || undefined, logger: app.log };
+      const load = MODEL_WORKERS > 0 ? WorkerRuntime.load(info.dir, { ...options, workers: MODEL_WORKERS }) : loadGpt2Runtime(info.dir, options);
+      const p: Promise<Gpt2Runtime> = load.then(
         (rt: Gpt2Runtime) => {
           loaded.set(name, rt);
           app.log.info({ model: name, ms: Date.now() - started }, 'model loaded');
@@ -199,6 +204,7 @@ export default fp<ModelRegistryOptions>(
     };
     app.decorate('models', registry);
 
+    // Terminates model workers too: nothing keeps the process alive after app.close().
     app.addHook('onClose', async () => {
       const all = await Promise.allSettled([...loading.values()]);
       for (const r of all) if (r.status === 'fulfilled') await r.value.dispose().catch(() => undefined);

@@ -5,20 +5,23 @@ import { badRequest, unprocessable } from '../errors/problem-error.js';
 import { allHookNames } from '../hooks/catalogue.js';
 import { INPUT_IDS, pastKey, pastValue, presentKey, presentValue } from '../graph/build-gpt2.js';
 import { LENS_K, LENS_ROWS, LENS_TOP_IDS, LENS_TOP_PROBS, LENS_TRACK_IDS, LENS_TRACKED } from '../graph/build-lens.js';
-import { Gpt2KvCache, type CachedTensor } from './kv-cache.js';
+import { cacheReleased, Gpt2KvCache, type CachedTensor } from './kv-cache.js';
 import { guardedRun, type RuntimeLogger } from './ort-guard.js';
-import type { Activation, ForwardRequest, ForwardResult, Gpt2Dims, Gpt2Runtime, LensRequest, LensRow } from './types.js';
+import type { Activation, ForwardRequest, ForwardResult, Gpt2Dims, Gpt2Runtime, KvCache, LensRequest, LensRow } from './types.js';
 
 /**
- * Concurrency: onnxruntime-node runs each session.run on a worker thread (the event loop stays free), and
- * several run() calls on the same session may be in flight at once — InferenceSession::Run is thread-safe and
- * every call gets its own outputs (checked by test/runtime/concurrency.test.ts). They share the intra-op
- * thread pool, so parallel runs divide the cores rather than multiply throughput.
+ * Runs on the calling thread. onnxruntime-node's session.run() only defers the work with setImmediate and then
+ * computes synchronously: while a forward pass runs, this thread's event loop answers nothing else. The server
+ * therefore runs this class inside worker threads (src/runtime/worker-runtime.ts); in-process use is for tests,
+ * tools and MODEL_WORKERS=0. Overlapping run() calls on one session are safe (each gets its own outputs) but
+ * gain nothing here, since each one holds the thread until it finishes.
  */
 export class OrtGpt2Runtime implements Gpt2Runtime {
   readonly hookNames: readonly string[];
   private readonly hookSet: ReadonlySet<string>;
   private readonly owner = Symbol('gpt2-runtime');
+  /** Caches handed to release(): refused from then on, as a worker-backed runtime must (its tensors are gone). */
+  private readonly released = new WeakSet<Gpt2KvCache>();
   private disposed = false;
 
   constructor(
@@ -129,6 +132,11 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     }));
   }
 
+  /** The garbage collector frees the arrays once nothing refers to the cache; this only makes later use a 409. */
+  release(cache: KvCache): void {
+    if (cache instanceof Gpt2KvCache && cache.owner === this.owner) this.released.add(cache);
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -144,6 +152,7 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     if (!(past instanceof Gpt2KvCache) || past.owner !== this.owner) {
       throw badRequest('foreign_cache', `The KV cache passed to ${this.name} was made by another model or runtime.`);
     }
+    if (this.released.has(past)) throw cacheReleased(this.name, past.length);
     return past;
   }
 }

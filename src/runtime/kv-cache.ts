@@ -1,4 +1,5 @@
 // The KV cache as the runtime keeps it: per layer, keys and values [head, length, d_head] as returned by onnxruntime.
+import { conflict, type ProblemError } from '../errors/problem-error.js';
 import type { KvCache } from './types.js';
 
 /** One layer's cached keys or values: [head, length, d_head], row-major float32. */
@@ -35,4 +36,15 @@ export class Gpt2KvCache implements KvCache {
     for (const t of [...this.keys, ...this.values]) n += t.data.byteLength;
     return n;
   }
+}
+
+/**
+ * 409 cache_released: the cache was released (explicitly, or its worker stopped) and its tensors are gone.
+ * A caller that still needs it re-runs the tokens it covered.
+ */
+export function cacheReleased(model: string, length: number | undefined, why = 'it was released'): ProblemError {
+  const what = length === undefined ? 'The KV cache' : `The KV cache of ${length} token${length === 1 ? '' : 's'}`;
+  return conflict('cache_released', `${what} passed to ${model} no longer exists (${why}); run those tokens again to rebuild it.`, {
+    ...(length === undefined ? {} : { cache_length: length }),
+  });
 }

@@ -74,6 +74,12 @@ export interface Gpt2Runtime {
   readonly hookNames: readonly string[];
   forward(req: ForwardRequest): Promise<ForwardResult>;
   lens(req: LensRequest): Promise<LensRow[]>;
+  /**
+   * Free a cache now instead of when it is garbage-collected (a worker-backed runtime holds the tensors in
+   * its worker, where the main thread's garbage collector cannot see their size). Idempotent; using the
+   * cache afterwards is a 409 `cache_released`. Caches of other runtimes are ignored.
+   */
+  release?(cache: KvCache): void;
   /** Release the onnxruntime sessions. */
   dispose(): Promise<void>;
 }

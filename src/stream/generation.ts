@@ -49,6 +49,8 @@ export class Generation {
   private cancelReason: string | null = null;
   private readonly buffer: ReplayBuffer;
   private readonly times = { runMs: 0, summarizeMs: 0, pausedMs: 0, prefillMs: 0 };
+  /** The newest KV cache, released when the generation ends (a worker-backed runtime holds it in its worker). */
+  private cache: KvCache | null = null;
 
   constructor(
     private readonly plan: GenerationPlan,
@@ -121,6 +123,9 @@ export class Generation {
         message: e?.detail ?? 'The generation failed inside the model runtime; the error was logged.',
       });
       this.finish('error', t0, 'See the preceding error frame.');
+    } finally {
+      if (this.cache) runtime.release?.(this.cache);
+      this.cache = null;
     }
   }
 
@@ -138,7 +143,7 @@ export class Generation {
     let result = await gate.run(() => runtime.forward({ tokenIds: plan.promptIds, hooks: plan.fetch }));
     let summary = await this.emitStep(runtime, result, 0, plan.prefillPositions, 0);
     this.times.prefillMs = performance.now() - t0;
-    let cache: KvCache = result.present;
+    this.cache = result.present;
     const rng = new SeededRng(params.seed);
     for (let index = 0; index < params.max_new_tokens; index++) {
       if (this.stopped()) return cancelled();
@@ -174,9 +179,10 @@ export class Generation {
       this.times.pausedMs += await this.owner.waitDrained(this.stopped);
       if (this.stopped()) return cancelled();
       // Decode: [1] new id + cache of length P+index -> activations over 1 position + logits [1, d_vocab].
-      const past = cache;
+      const past = this.cache;
       result = await gate.run(() => runtime.forward({ tokenIds: [tokenId], past, hooks: plan.fetch }));
-      cache = result.present;
+      this.cache = result.present;
+      runtime.release?.(past); // nothing branches from a superseded step: free it now, not at the next GC
       if (this.stopped()) return cancelled();
       summary = await this.emitStep(runtime, result, index + 1, [P + index], P + index);
     }

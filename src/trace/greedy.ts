@@ -23,13 +23,18 @@ export async function greedyContinue(
   const tokens: GreedyResult['tokens'] = [];
   let row = firstRow;
   let cache = past;
-  for (;;) {
-    const id = argmax(row);
-    tokens.push({ id, prob: probOf(row, id) });
-    if (stopAtEos && id === END_OF_TEXT_ID) return { tokens, stopReason: 'eos' };
-    if (tokens.length >= maxNewTokens) return { tokens, stopReason: 'max_new_tokens' };
-    const step = await runtime.forward({ tokenIds: [id], past: cache, hooks: [] });
-    row = step.logits.data.subarray(0, runtime.dims.dVocab); // [1, d_vocab] -> [d_vocab]
-    cache = step.present;
+  try {
+    for (;;) {
+      const id = argmax(row);
+      tokens.push({ id, prob: probOf(row, id) });
+      if (stopAtEos && id === END_OF_TEXT_ID) return { tokens, stopReason: 'eos' };
+      if (tokens.length >= maxNewTokens) return { tokens, stopReason: 'max_new_tokens' };
+      const step = await runtime.forward({ tokenIds: [id], past: cache, hooks: [] });
+      row = step.logits.data.subarray(0, runtime.dims.dVocab); // [1, d_vocab] -> [d_vocab]
+      if (cache !== past) runtime.release?.(cache); // our own superseded step; `past` stays the caller's
+      cache = step.present;
+    }
+  } finally {
+    if (cache !== past) runtime.release?.(cache); // caches this loop made die with it
   }
 }

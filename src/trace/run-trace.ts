@@ -100,9 +100,12 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
 
   const tGen = performance.now();
   let generated: TraceResponse['generated'] = null;
-  if (req.max_new_tokens > 0) {
+  if (req.max_new_tokens === 0) runtime.release?.(result.present); // a worker holds it: free it now, not at the next GC
+  else {
     const last = result.logits.data.subarray((ids.length - 1) * dims.dVocab, ids.length * dims.dVocab); // [d_vocab]
-    const cont = await greedyContinue(runtime, last, result.present, req.max_new_tokens, req.stop_at_eos);
+    const cont = await greedyContinue(runtime, last, result.present, req.max_new_tokens, req.stop_at_eos).finally(() =>
+      runtime.release?.(result.present),
+    );
     const newIds = cont.tokens.map((t) => t.id);
     generated = {
       tokens: cont.tokens.map((t, i) => ({ id: t.id, text: tokenText(t.id), prob: t.prob, position: ids.length + i })),
