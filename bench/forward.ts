@@ -1,14 +1,11 @@
 // Bench section "forward": plain vs traced (+summaries) forward and KV-cached decode on a random GPT-2-small (124M).
-import { access } from 'node:fs/promises';
-import path from 'node:path';
 import { allHookNames, parseHookName } from '../src/hooks/catalogue.js';
 import { loadGpt2Runtime } from '../src/runtime/load.js';
 import type { Activation, ForwardResult, Gpt2Runtime } from '../src/runtime/types.js';
 import { POOL_MIN_VALUES, summarizeTensors } from '../src/stats/stats-pool.js';
 import { attentionRows } from '../src/trace/attention-rows.js';
 import { hookSummaryFrom, sliceHook, summarizeHook } from '../src/trace/summarize-hook.js';
-import { makeRandomGpt2, RANDOM_PRESETS } from '../tools/checkpoint/make-random.js';
-import { median, medianMs, timed, type BenchContext, type BenchRow, type BenchSection } from './section.js';
+import { median, medianMs, timed, type BenchContext, type BenchRow, type BenchSection, randomGpt2Small } from './section.js';
 
 /** Token ids 0..n-1 shifted into ordinary vocabulary (values do not matter for speed). */
 const ids = (n: number) => Array.from({ length: n }, (_, i) => 1000 + ((i * 7919) % 40000));
@@ -76,19 +73,8 @@ function attentionAsTrace(res: ForwardResult, nLayer: number): void {
   for (let layer = 0; layer < nLayer; layer++) attentionRows(res.activations.get(`blocks.${layer}.attn.hook_pattern`)!, layer, positions, 0);
 }
 
-async function checkpoint(ctx: BenchContext): Promise<string> {
-  const dir = path.join(ctx.cacheDir, 'gpt2-random');
-  try {
-    await access(path.join(dir, 'model.safetensors'));
-  } catch {
-    ctx.log('writing a random GPT-2-small checkpoint (124M, fp32) to bench/.cache/gpt2-random ...');
-    await makeRandomGpt2(dir, { ...RANDOM_PRESETS.gpt2, dtype: 'F32', seed: 1 });
-  }
-  return dir;
-}
-
 async function run(ctx: BenchContext) {
-  const dir = await checkpoint(ctx);
+  const dir = await randomGpt2Small(ctx);
   const t0 = performance.now();
   const rt: Gpt2Runtime = await loadGpt2Runtime(dir, { name: 'gpt2-random', threads: ctx.threads || undefined, spinning: ctx.spinning });
   const loadMs = performance.now() - t0;

@@ -1,4 +1,7 @@
 // The bench section contract: bench/run.ts imports every bench/*.ts that exports `section` and runs them in name order.
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { makeRandomGpt2, RANDOM_PRESETS } from '../tools/checkpoint/make-random.js';
 
 export interface BenchContext {
   /** Git-ignored folder for generated checkpoints (bench/.cache). */
@@ -56,4 +59,16 @@ export async function medianMs(fn: () => Promise<unknown>, reps: number, warmup 
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/** Folder of the checkpoint every section measures: a random GPT-2-small-sized model (124M, fp32), written once. */
+export async function randomGpt2Small(ctx: BenchContext): Promise<string> {
+  const dir = path.join(ctx.cacheDir, 'gpt2-random');
+  try {
+    await access(path.join(dir, 'model.safetensors'));
+  } catch {
+    ctx.log('writing a random GPT-2-small checkpoint (124M, fp32) to bench/.cache/gpt2-random ...');
+    await makeRandomGpt2(dir, { ...RANDOM_PRESETS.gpt2, dtype: 'F32', seed: 1 });
+  }
+  return dir;
 }

@@ -1,6 +1,6 @@
 // Bench section "stream": tokens/s of a plain decode loop vs the WebSocket stream (one and four concurrent streams)
 // on a random GPT-2-small (124M): in-process vs worker threads (MODEL_WORKERS), KV-cached decode steps, event-loop delay.
-import { access, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
@@ -9,23 +9,11 @@ import { buildApp } from '../src/app.js';
 import { loadGpt2Runtime } from '../src/runtime/load.js';
 import type { Gpt2Runtime } from '../src/runtime/types.js';
 import { argmax } from '../src/sampling/softmax.js';
-import { makeRandomGpt2, RANDOM_PRESETS } from '../tools/checkpoint/make-random.js';
 import { WorkerRuntime } from '../src/runtime/worker-runtime.js';
-import { median, timed, type BenchContext, type BenchRow, type BenchSection } from './section.js';
+import { median, timed, type BenchContext, type BenchRow, type BenchSection, randomGpt2Small } from './section.js';
 
 const PROMPT = Array.from({ length: 16 }, (_, i) => 1000 + ((i * 7919) % 40000)); // 16 ordinary token ids
 const MODEL = 'gpt2-random';
-
-async function checkpoint(ctx: BenchContext): Promise<string> {
-  const dir = path.join(ctx.cacheDir, MODEL);
-  try {
-    await access(path.join(dir, 'model.safetensors'));
-  } catch {
-    ctx.log('writing a random GPT-2-small checkpoint (124M, fp32) to bench/.cache/gpt2-random ...');
-    await makeRandomGpt2(dir, { ...RANDOM_PRESETS.gpt2, dtype: 'F32', seed: 1 });
-  }
-  return dir;
-}
 
 /** (a) The floor: prefill + n greedy decode steps, logits only, no summaries, no sockets. Returns wall ms. */
 async function plainLoop(rt: Gpt2Runtime, n: number): Promise<number> {
@@ -115,7 +103,7 @@ async function measuredStream(url: string, n: number, extra: Record<string, unkn
 
 async function run(ctx: BenchContext) {
   const n = ctx.quick ? 16 : 64;
-  const dir = await checkpoint(ctx);
+  const dir = await randomGpt2Small(ctx);
   const rows: BenchRow[] = [];
   const data: Record<string, unknown> = { targets: { streamOverPlainPerToken: 1.25, fourStreamsOverOne: 1.5 }, newTokens: n, promptTokens: 16 };
   const tps = (tokens: number, ms: number) => `${((tokens / ms) * 1000).toFixed(1)} tok/s`;

@@ -1,7 +1,8 @@
 // Greedy continuation with the KV cache: one new token per forward call, never re-running the prompt.
 import type { Gpt2Runtime, KvCache } from '../runtime/types.js';
 import { END_OF_TEXT_ID } from '../tokenizer/gpt2-tokenizer.js';
-import { argmax, probOf } from './next-token.js';
+import { argmax } from '../sampling/softmax.js';
+import { probOf } from './next-token.js';
 
 export interface GreedyResult {
   /** Chosen tokens with their probability under the full softmax at that step (an eos token is included). */

@@ -1,7 +1,8 @@
 // Logit lens: ln_final + unembedding applied to the residual stream after every block.
 import type { Activation, Gpt2Runtime } from '../runtime/types.js';
 import type { LogitLens } from '../schemas/trace.js';
-import { argmax, probOf, tokenText } from './next-token.js';
+import { argmax } from '../sampling/softmax.js';
+import { probOf, tokenText } from './next-token.js';
 
 /**
  * The residual-stream points read by the lens: the embedding (blocks.0.hook_resid_pre = embed + pos_embed)

@@ -1,5 +1,6 @@
-// Next-token distribution from one logits row: float64 softmax, top-k, argmax.
+// Next-token distribution from one logits row: float64 softmax, top-k, probabilities.
 import { decodeToken, vocabSize } from '../tokenizer/gpt2-tokenizer.js';
+import { topByValue } from '../sampling/softmax.js';
 
 export interface RankedToken {
   id: number;
@@ -10,19 +11,6 @@ export interface RankedToken {
 /** Text of a token id; ids beyond the GPT-2 tokenizer (a model with a larger d_vocab) get a placeholder. */
 export function tokenText(id: number): string {
   return id >= 0 && id < vocabSize ? decodeToken(id) : `<|id:${id}|>`;
-}
-
-/** Index of the largest finite value (first one on ties). [d_vocab] -> id */
-export function argmax(row: Float32Array): number {
-  let best = -1;
-  let bestV = -Infinity;
-  for (let i = 0; i < row.length; i++) {
-    if (row[i] > bestV) {
-      bestV = row[i];
-      best = i;
-    }
-  }
-  return best < 0 ? 0 : best;
 }
 
 /** Softmax normaliser in float64: max of the row and sum(exp(row - max)) (shifted so exp never overflows). */
@@ -46,16 +34,7 @@ export function logSumExp(row: Float32Array): number {
  */
 export function topKFromLogits(row: Float32Array, k: number): RankedToken[] {
   const { max, sum } = softmaxNorm(row);
-  // A small sorted buffer beats sorting 50k entries when k <= 100.
-  const ids: number[] = [];
-  for (let i = 0; i < row.length; i++) {
-    const v = row[i];
-    if (ids.length === k && !(v > row[ids[k - 1]])) continue;
-    let at = ids.length;
-    while (at > 0 && v > row[ids[at - 1]]) at--;
-    ids.splice(at, 0, i);
-    if (ids.length > k) ids.pop();
-  }
+  const ids = topByValue(row, k); // O(V log k): the 50k vocabulary is never sorted
   return ids.map((id) => ({ id, logit: row[id], prob: Math.exp(row[id] - max) / sum }));
 }
 

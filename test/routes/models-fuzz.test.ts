@@ -8,18 +8,7 @@ import { ParamsReportSchema, ShapesReportSchema } from '../../src/schemas/models
 import { ProblemSchema } from '../../src/schemas/problem.js';
 import { SUPPORTED_MODEL_TYPES } from '../../src/arch/spec.js';
 import { testApp } from '../helpers/app.js';
-
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../../tools/checkpoint/make-random.js';
 
 const FIELDS = ['vocab_size', 'hidden_size', 'n_embd', 'num_hidden_layers', 'n_layer', 'num_attention_heads', 'n_head', 'num_key_value_heads', 'head_dim', 'intermediate_size', 'max_position_embeddings', 'n_positions', 'num_local_experts', 'num_experts', 'num_experts_per_tok', 'n_routed_experts', 'moe_intermediate_size', 'kv_lora_rank', 'q_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim', 'v_head_dim', 'sliding_window', 'layer_types', 'mlp_only_layers', 'tie_word_embeddings', 'first_k_dense_replace', 'moe_layer_freq', 'decoder_sparse_step', 'num_nextn_predict_layers', 'text_config'];
 const GOOD = { model_type: 'llama', vocab_size: 1000, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, max_position_embeddings: 256 };

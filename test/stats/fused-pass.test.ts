@@ -2,18 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { histogram } from '../../src/stats/histogram.js';
 import { tensorStats } from '../../src/stats/tensor-stats.js';
-
-/** mulberry32: a seeded generator so every run sees the same arrays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../tools/checkpoint/make-random.js';
 
 /** Straightforward reference: filter the finite values, then mean, then squared deviations (two passes). */
 function naiveStats(data: Float32Array) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { argmax, logSumExp, probOf, tokenText, topKFromLogits } from '../../src/trace/next-token.js';
+import { argmax } from '../../src/sampling/softmax.js';
+import { logSumExp, probOf, tokenText, topKFromLogits } from '../../src/trace/next-token.js';
 
 describe('next-token helpers', () => {
   it('top-k is sorted by logit with float64 softmax probabilities', () => {
