@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { testApp } from '../helpers/app.js';
 import { TokenizeResponseSchema } from '../../src/schemas/tokenize.js';
-import { tinyModelsDir } from '../trace/models-dir.js';
+import { tinyApp } from '../trace/models-dir.js';
 
 describe('POST /tokenize', () => {
   let app: FastifyInstance;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    const models = await tinyModelsDir();
-    cleanup = models.cleanup;
-    app = await testApp({ MODELS_DIR: models.dir, DEFAULT_MODEL: 'tiny-gpt2' });
+    ({ app, close } = await tinyApp());
   });
-  afterAll(async () => {
-    await app.close();
-    await cleanup();
-  });
+  afterAll(() => close());
 
   const tokenize = (payload: unknown) => app.inject({ method: 'POST', url: '/tokenize', payload: payload as object });
 

@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { testApp } from '../helpers/app.js';
 import { ProblemSchema } from '../../src/schemas/problem.js';
 import { sitePatterns } from '../../src/trace/hook-select.js';
-import { tinyModelsDir } from '../trace/models-dir.js';
+import { tinyApp } from '../trace/models-dir.js';
 
 // tiny-gpt2: 3 layers, 4 heads, d_model 32, n_ctx 64, d_vocab 50257.
 describe('POST /trace bad input: clear 4xx, never 500', () => {
   let app: FastifyInstance;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    const models = await tinyModelsDir();
-    cleanup = models.cleanup;
-    app = await testApp({ MODELS_DIR: models.dir, DEFAULT_MODEL: 'tiny-gpt2', MAX_NEW_TOKENS: 32, MAX_RETURNED_VALUES: 5000 });
+    ({ app, close } = await tinyApp({ MAX_NEW_TOKENS: 32, MAX_RETURNED_VALUES: 5000 }));
   });
-  afterAll(async () => {
-    await app.close();
-    await cleanup();
-  });
+  afterAll(() => close());
 
   const post = async (payload: unknown) => {
     const res = await app.inject({ method: 'POST', url: '/trace', payload: payload as object });

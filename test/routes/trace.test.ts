@@ -3,9 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { FastifyInstance } from 'fastify';
-import { testApp } from '../helpers/app.js';
 import { TraceResponseSchema, type TraceResponse } from '../../src/schemas/trace.js';
-import { tinyModelsDir } from '../trace/models-dir.js';
+import { tinyApp } from '../trace/models-dir.js';
 
 // Expected numbers come from numpy over the independent reference dump (test/trace/fixtures/reference_summaries.py).
 interface Expected {
@@ -38,18 +37,13 @@ const close = (a: number | null, b: number, atol = 2e-5, rtol = 1e-4) => {
 
 describe('POST /trace on the tiny fixture vs the reference implementation', () => {
   let app: FastifyInstance;
-  let cleanup: () => Promise<void>;
+  let closeApp: () => Promise<void>;
   let expected: Expected;
   beforeAll(async () => {
     expected = JSON.parse(await readFile(path.join(import.meta.dirname, '../trace/fixtures/trace-expected.json'), 'utf8'));
-    const models = await tinyModelsDir();
-    cleanup = models.cleanup;
-    app = await testApp({ MODELS_DIR: models.dir, DEFAULT_MODEL: 'tiny-gpt2' });
+    ({ app, close: closeApp } = await tinyApp());
   });
-  afterAll(async () => {
-    await app.close();
-    await cleanup();
-  });
+  afterAll(() => closeApp());
 
   const trace = async (payload: object): Promise<TraceResponse> => {
     const res = await app.inject({ method: 'POST', url: '/trace', payload });

@@ -1,8 +1,7 @@
 // Test helpers: a real server on 127.0.0.1:0 with the tiny fixture, and a `ws` client that validates every frame.
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { testApp } from '../helpers/app.js';
-import { tinyModelsDir } from '../trace/models-dir.js';
+import { tinyApp } from '../trace/models-dir.js';
 import { ServerMessageSchema, type ServerMessage } from '../../src/schemas/stream.js';
 import type { BuildAppOptions } from '../../src/app.js';
 
@@ -13,18 +12,14 @@ export interface StreamServer {
 }
 
 export async function startStreamServer(config: BuildAppOptions['config'] = {}): Promise<StreamServer> {
-  const models = await tinyModelsDir();
-  const app = await testApp({ MODELS_DIR: models.dir, DEFAULT_MODEL: 'tiny-gpt2', ...config });
+  const { app, close } = await tinyApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no TCP address');
   return {
     app,
     url: `ws://127.0.0.1:${addr.port}/stream`,
-    close: async () => {
-      await app.close();
-      await models.cleanup();
-    },
+    close,
   };
 }
 
