@@ -1,6 +1,6 @@
 // Pick the next token from one row of logits: greedy, or temperature -> top-k -> top-p -> seeded draw.
 // Returns the sampling record that lets anyone replay the step from the same logits.
-import { argmax, rankOf, softmax, type Logits } from './softmax.js';
+import { argmax, rankOf, softmax, softmaxAt, type Logits } from './softmax.js';
 import { topK, topP } from './filters.js';
 import { SeededRng, uniformAt } from './rng.js';
 
@@ -58,7 +58,6 @@ export function drawFrom(tempered: Float64Array, candidates: readonly number[], 
 
 /** logits: [d_vocab] of the predicting position. Advances `rng` by one draw unless greedy. */
 export function sampleNext(logits: Logits, params: SamplingParams, rng: SeededRng): SampleResult {
-  const raw = softmax(logits, 1);
   const base = {
     temperature: params.temperature,
     top_k: params.topK,
@@ -68,10 +67,12 @@ export function sampleNext(logits: Logits, params: SamplingParams, rng: SeededRn
   };
   if (isGreedy(params)) {
     const id = argmax(logits);
-    const tempered = params.temperature === 0 ? 1 : (softmax(logits, params.temperature)[id] as number);
+    // One probability each: no [d_vocab] float64 array per token (softmaxAt gives softmax()'s exact value).
+    const prob = softmaxAt(logits, id, 1);
+    const tempered = params.temperature === 0 ? 1 : params.temperature === 1 ? prob : softmaxAt(logits, id, params.temperature);
     return {
       tokenId: id,
-      record: { ...base, greedy: true, candidates: 1, rank: rankOf(logits, id), prob: raw[id] as number, prob_tempered: tempered, prob_filtered: 1, draw: null },
+      record: { ...base, greedy: true, candidates: 1, rank: rankOf(logits, id), prob, prob_tempered: tempered, prob_filtered: 1, draw: null },
     };
   }
   const tempered = softmax(logits, params.temperature);
@@ -85,7 +86,8 @@ export function sampleNext(logits: Logits, params: SamplingParams, rng: SeededRn
       greedy: false,
       candidates: candidates.length,
       rank: rankOf(logits, id),
-      prob: raw[id] as number,
+      // x / 1 === x, so at temperature 1 the tempered distribution is the raw one, value for value.
+      prob: params.temperature === 1 ? (tempered[id] as number) : softmaxAt(logits, id, 1),
       prob_tempered: tempered[id] as number,
       prob_filtered: (tempered[id] as number) / mass,
       draw: u,

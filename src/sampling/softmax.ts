@@ -32,6 +32,33 @@ export function softmax(logits: Logits, temperature = 1): Float64Array {
   return out;
 }
 
+/** Softmax normaliser of a float32 row in float64: max of the row and sum(exp(row - max)), summed in index order. */
+export function rowNorm(row: Float32Array): { max: number; sum: number } {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  return { max, sum };
+}
+
+/**
+ * softmax(logits / temperature)[id] without building the [d_vocab] array: the same max, the same exp terms summed
+ * in the same order as softmax(), so the result is bit-identical to softmax(logits, temperature)[id]
+ * ((x - max) / 1 === x - max, so at temperature 1 a float32 row can use rowNorm).
+ */
+export function softmaxAt(logits: Logits, id: number, temperature = 1): number {
+  if (temperature === 1 && logits instanceof Float32Array) {
+    const { max, sum } = rowNorm(logits);
+    return Math.exp((logits[id] as number) - max) / sum;
+  }
+  const n = logits.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if ((logits[i] as number) > max) max = logits[i] as number;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.exp(((logits[i] as number) - max) / temperature);
+  return Math.exp(((logits[id] as number) - max) / temperature) / sum;
+}
+
 /** 0-based rank of `id` by logit among all tokens (ties ranked by lower id first). */
 export function rankOf(logits: Logits, id: number): number {
   const v = logits[id] as number;

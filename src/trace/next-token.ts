@@ -1,6 +1,6 @@
 // Next-token distribution from one logits row: float64 softmax, top-k, probabilities.
 import { decodeToken, vocabSize } from '../tokenizer/gpt2-tokenizer.js';
-import { topByValue } from '../sampling/softmax.js';
+import { rowNorm, topByValue } from '../sampling/softmax.js';
 
 export interface RankedToken {
   id: number;
@@ -13,18 +13,9 @@ export function tokenText(id: number): string {
   return id >= 0 && id < vocabSize ? decodeToken(id) : `<|id:${id}|>`;
 }
 
-/** Softmax normaliser in float64: max of the row and sum(exp(row - max)) (shifted so exp never overflows). */
-export function softmaxNorm(row: Float32Array): { max: number; sum: number } {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
-  return { max, sum };
-}
-
 /** log(sum(exp(row))) in float64. */
 export function logSumExp(row: Float32Array): number {
-  const { max, sum } = softmaxNorm(row);
+  const { max, sum } = rowNorm(row);
   return max === -Infinity ? -Infinity : max + Math.log(sum);
 }
 
@@ -33,13 +24,13 @@ export function logSumExp(row: Float32Array): number {
  * with softmax probabilities computed in float64. [d_vocab] -> k x {id, prob, logit}
  */
 export function topKFromLogits(row: Float32Array, k: number): RankedToken[] {
-  const { max, sum } = softmaxNorm(row);
+  const { max, sum } = rowNorm(row);
   const ids = topByValue(row, k); // O(V log k): the 50k vocabulary is never sorted
   return ids.map((id) => ({ id, logit: row[id], prob: Math.exp(row[id] - max) / sum }));
 }
 
 /** Probability of one id under softmax(row), float64. */
 export function probOf(row: Float32Array, id: number): number {
-  const { max, sum } = softmaxNorm(row);
+  const { max, sum } = rowNorm(row);
   return Math.exp(row[id] - max) / sum;
 }
