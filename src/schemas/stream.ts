@@ -3,9 +3,12 @@
 import { z } from 'zod';
 import {
   AttentionLayerSchema,
-  HISTOGRAM_BINS_DEFAULT,
-  HISTOGRAM_BINS_MAX,
+  DetailSchema,
+  HistogramBinsSchema,
   HookSummarySchema,
+  ModelNameSchema,
+  PromptTextSchema,
+  TokenIdsSchema,
   LogitLensSchema,
   NextTokenSchema,
   PositionsSchema,
@@ -31,13 +34,9 @@ export const GenerateMessageSchema = z
   .object({
     type: z.literal('generate'),
     id: GenerationIdSchema,
-    prompt: z.string().max(100_000).optional().describe('Text to tokenize (exactly one of prompt / token_ids)'),
-    token_ids: z
-      .array(z.number().int())
-      .max(100_000)
-      .optional()
-      .describe('Token ids in [0, d_vocab) (exactly one of prompt / token_ids)'),
-    model: z.string().min(1).max(200).optional().describe('Runnable model name; default: hello.default_model'),
+    prompt: PromptTextSchema.optional().describe('Text to tokenize (exactly one of prompt / token_ids)'),
+    token_ids: TokenIdsSchema.optional().describe('Token ids in [0, d_vocab) (exactly one of prompt / token_ids)'),
+    model: ModelNameSchema.optional().describe('Runnable model name; default: hello.default_model'),
     max_new_tokens: z
       .number()
       .int()
@@ -65,7 +64,7 @@ export const GenerateMessageSchema = z
       .max(256)
       .optional()
       .describe('Hook names or glob patterns as in POST /trace; omitted = the /trace default overview'),
-    detail: z.enum(['summary', 'full']).default('summary').describe('As in /trace: summary statistics, or also raw values'),
+    detail: DetailSchema,
     logit_lens: z.boolean().default(true).describe('Logit lens of every layer at the position that predicts each token'),
     alternatives: z
       .number()
@@ -74,7 +73,7 @@ export const GenerateMessageSchema = z
       .max(TOP_K_MAX)
       .default(10)
       .describe('Top-n next-token alternatives in each `token`, and tokens per logit-lens row (as /trace top_k)'),
-    histogram_bins: z.number().int().min(1).max(HISTOGRAM_BINS_MAX).default(HISTOGRAM_BINS_DEFAULT),
+    histogram_bins: HistogramBinsSchema,
     prefill_positions: PositionsSchema.default('last').describe(
       'Positions the prefill `step` summarises (as /trace positions); decode steps always summarise the new token',
     ),

@@ -19,15 +19,21 @@ export const PositionsSchema = z
   )
   .meta({ id: 'TracePositions' });
 
+/** Input fields /trace and the stream's `generate` share (the same limits and words in both). */
+export const ModelNameSchema = z.string().min(1).max(200);
+export const PromptTextSchema = z.string().max(100_000);
+export const TokenIdsSchema = z.array(z.number().int()).max(100_000);
+export const DetailSchema = z
+  .enum(['summary', 'full'])
+  .default('summary')
+  .describe('summary: statistics + histogram per hook; full: also the raw values (capped by MAX_RETURNED_VALUES)');
+export const HistogramBinsSchema = z.number().int().min(1).max(HISTOGRAM_BINS_MAX).default(HISTOGRAM_BINS_DEFAULT);
+
 export const TraceRequestSchema = z
   .object({
-    model: z.string().min(1).max(200).optional().describe('Runnable model name; defaults to the server default model'),
-    prompt: z.string().max(100_000).optional().describe('Text to tokenize (GPT-2 BPE). Exactly one of prompt / token_ids.'),
-    token_ids: z
-      .array(z.number().int())
-      .max(100_000)
-      .optional()
-      .describe('Token ids in [0, d_vocab). Exactly one of prompt / token_ids.'),
+    model: ModelNameSchema.optional().describe('Runnable model name; defaults to the server default model'),
+    prompt: PromptTextSchema.optional().describe('Text to tokenize (GPT-2 BPE). Exactly one of prompt / token_ids.'),
+    token_ids: TokenIdsSchema.optional().describe('Token ids in [0, d_vocab). Exactly one of prompt / token_ids.'),
     hooks: z
       .array(z.string().min(1).max(200))
       .max(512)
@@ -37,10 +43,7 @@ export const TraceRequestSchema = z
           '`blocks.*.attn.hook_pattern`, `blocks.3.*`, `*resid_post`. Omitted: an overview (see docs/trace.md); []: no hooks (only top-k / lens / continuation).',
       ),
     positions: PositionsSchema.default('all'),
-    detail: z
-      .enum(['summary', 'full'])
-      .default('summary')
-      .describe('summary: statistics + histogram per hook; full: also the raw values (capped by MAX_RETURNED_VALUES)'),
+    detail: DetailSchema,
     top_k: z
       .number()
       .int()
@@ -53,7 +56,7 @@ export const TraceRequestSchema = z
       'Positions the logit lens reads (same forms as positions). Default "last": each lens row costs a full ' +
         'unembedding (d_model x d_vocab multiply-adds), so "all" on a long prompt costs far more than the forward pass.',
     ),
-    histogram_bins: z.number().int().min(1).max(HISTOGRAM_BINS_MAX).default(HISTOGRAM_BINS_DEFAULT),
+    histogram_bins: HistogramBinsSchema,
     max_new_tokens: z
       .number()
       .int()
