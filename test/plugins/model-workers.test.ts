@@ -32,7 +32,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
  * Send /healthz one after another until `trace` settles; how many were answered before it did. Each round first
  * yields to the event loop (as socket I/O would): inject() alone can finish in microtasks and starve everything else.
  */
-async function healthzDuring(app: FastifyInstance, trace: Promise<unknown>): Promise<number> {
+async function healthzDuring(app: FastifyInstance, trace: Promise<unknown>, onAnswer?: () => void): Promise<number> {
   let settled = false;
   void trace.finally(() => (settled = true));
   let answered = 0;
@@ -40,7 +40,10 @@ async function healthzDuring(app: FastifyInstance, trace: Promise<unknown>): Pro
     await new Promise((r) => setImmediate(r));
     const res = await app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(200);
-    if (!settled) answered++;
+    if (!settled) {
+      answered++;
+      onAnswer?.();
+    }
   }
   expect(settled).toBe(true);
   return answered;
@@ -62,14 +65,21 @@ describe('MODEL_WORKERS=1 (the default)', () => {
   });
 
   it('/healthz keeps answering while a long /trace runs its forward pass', async () => {
-    await app.models.get('long'); // loaded beforehand: only the forward pass is in flight
+    const rt = (await app.models.get('long')) as WorkerRuntime; // loaded beforehand: only the forward pass is in flight
+    const slot = (rt as unknown as { slots: { busy: number }[] }).slots[0]!;
     const trace = app.inject({ method: 'POST', url: '/trace', payload: longTrace });
-    const answered = await healthzDuring(app, trace);
+    // Count only the answers sent while the worker is inside the forward pass (not the routing or summary phases,
+    // whose length depends on the machine's load).
+    let duringPass = 0;
+    const counting = healthzDuring(app, trace, () => {
+      if (slot.busy > 0) duringPass++;
+    });
+    await counting;
     const res = await trace;
     expect(res.statusCode).toBe(200);
     expect(TraceResponseSchema.parse(res.json()).tokens).toHaveLength(1024);
-    // Hundreds to thousands here; in-process only the few that slip in before the pass starts (MODEL_WORKERS=0 below).
-    expect(answered).toBeGreaterThanOrEqual(50);
+    // Typically hundreds; on the main thread (MODEL_WORKERS=0 below) none can be answered during the pass.
+    expect(duringPass).toBeGreaterThanOrEqual(5);
   });
 
   it('a worker that died is started again by the next request, in the same runtime', async () => {
