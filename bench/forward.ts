@@ -5,7 +5,15 @@ import type { Activation, ForwardResult, Gpt2Runtime } from '../src/runtime/type
 import { POOL_MIN_VALUES, summarizeTensors } from '../src/stats/stats-pool.js';
 import { attentionRows } from '../src/trace/attention-rows.js';
 import { hookSummaryFrom, sliceHook, summarizeHook } from '../src/trace/summarize-hook.js';
-import { median, medianMs, timed, type BenchContext, type BenchRow, type BenchSection, randomGpt2Small } from './section.js';
+import {
+  median,
+  medianMs,
+  timed,
+  type BenchContext,
+  type BenchRow,
+  type BenchSection,
+  randomGpt2Small,
+} from './section.js';
 
 /** Token ids 0..n-1 shifted into ordinary vocabulary (values do not matter for speed). */
 const ids = (n: number) => Array.from({ length: n }, (_, i) => 1000 + ((i * 7919) % 40000));
@@ -55,7 +63,12 @@ function summarizeInThread(res: ForwardResult, nLayer: number, ms?: Map<string, 
  * Attention rows, top-k and the logit lens are left out: at 1024 tokens the rows alone are 75M numbers, which
  * /trace refuses (413 too_many_values); they are timed separately at 128 tokens.
  */
-async function summarizeAsTrace(res: ForwardResult, nLayer: number, offset = 0, workerMinValues?: number): Promise<void> {
+async function summarizeAsTrace(
+  res: ForwardResult,
+  nLayer: number,
+  offset = 0,
+  workerMinValues?: number,
+): Promise<void> {
   const T = res.logits.dims[0];
   const opts = { positions: everyPosition(T).map((p) => p + offset), offset, bins: 64, full: false };
   const acts = [...res.activations.values(), res.logits];
@@ -63,20 +76,31 @@ async function summarizeAsTrace(res: ForwardResult, nLayer: number, offset = 0, 
     const parsed = parseHookName(act.hook, nLayer)!;
     return { act, ...parsed, slice: sliceHook(act, parsed.site, opts) };
   });
-  const results = await summarizeTensors(selected.map((h) => h.slice.data), opts.bins, workerMinValues);
-  selected.forEach(({ act, site, layer, slice }, j) => hookSummaryFrom(act, site, layer, opts, slice, results[j].stats, results[j].histogram));
+  const results = await summarizeTensors(
+    selected.map((h) => h.slice.data),
+    opts.bins,
+    workerMinValues,
+  );
+  selected.forEach(({ act, site, layer, slice }, j) =>
+    hookSummaryFrom(act, site, layer, opts, slice, results[j].stats, results[j].histogram),
+  );
 }
 
 /** The attention rows /trace returns for every attn.hook_pattern at every position. */
 function attentionAsTrace(res: ForwardResult, nLayer: number): void {
   const positions = everyPosition(res.logits.dims[0]);
-  for (let layer = 0; layer < nLayer; layer++) attentionRows(res.activations.get(`blocks.${layer}.attn.hook_pattern`)!, layer, positions, 0);
+  for (let layer = 0; layer < nLayer; layer++)
+    attentionRows(res.activations.get(`blocks.${layer}.attn.hook_pattern`)!, layer, positions, 0);
 }
 
 async function run(ctx: BenchContext) {
   const dir = await randomGpt2Small(ctx);
   const t0 = performance.now();
-  const rt: Gpt2Runtime = await loadGpt2Runtime(dir, { name: 'gpt2-random', threads: ctx.threads || undefined, spinning: ctx.spinning });
+  const rt: Gpt2Runtime = await loadGpt2Runtime(dir, {
+    name: 'gpt2-random',
+    threads: ctx.threads || undefined,
+    spinning: ctx.spinning,
+  });
   const loadMs = performance.now() - t0;
   const rows: BenchRow[] = [{ case: 'load (inspect + build graphs + 2 sessions)', ms: loadMs }];
   const hooks = allHookNames(rt.dims.nLayer).filter((h) => h !== 'logits');
@@ -88,7 +112,15 @@ async function run(ctx: BenchContext) {
     ctx.log(`forward @${T}`);
     const x = ids(T);
     // Interleave the variants rep by rep: the machine is shared, so drift hits all of them alike and ratios stay fair.
-    const times = { plain: [] as number[], fetched: [] as number[], traced: [] as number[], summaries: [] as number[], inThread: [] as number[], twoThreads: [] as number[], rows: [] as number[] };
+    const times = {
+      plain: [] as number[],
+      fetched: [] as number[],
+      traced: [] as number[],
+      summaries: [] as number[],
+      inThread: [] as number[],
+      twoThreads: [] as number[],
+      rows: [] as number[],
+    };
     let values = 0;
     const groupMs = new Map<string, number>();
     await rt.forward({ tokenIds: x, hooks }); // warm-up
@@ -107,7 +139,9 @@ async function run(ctx: BenchContext) {
       );
       times.summaries.push(sumMs);
       // The same summaries hook by hook, for the per-family breakdown (not part of the traced time).
-      times.inThread.push(await timed(async () => (values = summarizeInThread(res!, rt.dims.nLayer, r === 0 ? undefined : groupMs))));
+      times.inThread.push(
+        await timed(async () => (values = summarizeInThread(res!, rt.dims.nLayer, r === 0 ? undefined : groupMs))),
+      );
       if (T === 128) times.rows.push(await timed(async () => attentionAsTrace(res!, rt.dims.nLayer)));
       // Opt-in second thread (summarizeForward's workerMinValues), also outside the traced time.
       times.twoThreads.push(await timed(() => summarizeAsTrace(res!, rt.dims.nLayer, 0, POOL_MIN_VALUES)));
@@ -123,14 +157,23 @@ async function run(ctx: BenchContext) {
     rows.push({ case: `plain (logits only) @${T}`, ms: plain });
     rows.push({ case: `all hooks fetched @${T}`, ms: fetched, note: `${(fetched / plain).toFixed(2)}x plain` });
     rows.push({ case: `  of which summaries (summarizeForward's path, one thread) @${T}`, ms: summaries });
-    rows.push({ case: `  summaries hook by hook (summarizeHook) @${T}`, ms: inThread, note: `${(values / 1e6).toFixed(1)}M values, ${((inThread * 1e6) / values).toFixed(1)} ns/value` });
+    rows.push({
+      case: `  summaries hook by hook (summarizeHook) @${T}`,
+      ms: inThread,
+      note: `${(values / 1e6).toFixed(1)}M values, ${((inThread * 1e6) / values).toFixed(1)} ns/value`,
+    });
     if (T === 128) {
       // Mean per rep over the timed reps after the first (the first is still warming the JIT).
       const timedReps = Math.max(1, reps(T) - 1);
       for (const [group, total] of groupMs) rows.push({ case: `    ${group} @${T}`, ms: total / timedReps });
     }
-    rows.push({ case: `  summaries on 2 threads (opt-in workerMinValues) @${T}`, ms: twoThreads, note: `${(summaries / twoThreads).toFixed(2)}x one thread` });
-    if (T === 128) rows.push({ case: `  attention rows of every pattern hook (not in traced) @${T}`, ms: median(times.rows) });
+    rows.push({
+      case: `  summaries on 2 threads (opt-in workerMinValues) @${T}`,
+      ms: twoThreads,
+      note: `${(summaries / twoThreads).toFixed(2)}x one thread`,
+    });
+    if (T === 128)
+      rows.push({ case: `  attention rows of every pattern hook (not in traced) @${T}`, ms: median(times.rows) });
     rows.push({ case: `traced + summaries @${T}`, ms: traced, note: `${(traced / plain).toFixed(2)}x plain` });
     data[`ratio@${T}`] = traced / plain;
     data[`fetchRatio@${T}`] = fetched / plain;
@@ -140,20 +183,33 @@ async function run(ctx: BenchContext) {
   ctx.log(`decode @${P}`);
   const prompt = ids(P);
   const prefix = await rt.forward({ tokenIds: prompt.slice(0, P - 1), hooks: [] });
-  const step = await medianMs(() => rt.forward({ tokenIds: [prompt[P - 1]], past: prefix.present, hooks: [] }), ctx.quick ? 3 : 10);
-  const stepTraced = await medianMs(async () => {
-    const r = await rt.forward({ tokenIds: [prompt[P - 1]], past: prefix.present, hooks });
-    await summarizeAsTrace(r, rt.dims.nLayer, P - 1);
-  }, ctx.quick ? 3 : 10);
+  const step = await medianMs(
+    () => rt.forward({ tokenIds: [prompt[P - 1]], past: prefix.present, hooks: [] }),
+    ctx.quick ? 3 : 10,
+  );
+  const stepTraced = await medianMs(
+    async () => {
+      const r = await rt.forward({ tokenIds: [prompt[P - 1]], past: prefix.present, hooks });
+      await summarizeAsTrace(r, rt.dims.nLayer, P - 1);
+    },
+    ctx.quick ? 3 : 10,
+  );
   const recompute = await medianMs(() => rt.forward({ tokenIds: prompt, hooks: [] }), ctx.quick ? 2 : 3);
-  rows.push({ case: `decode step with KV cache @${P}`, ms: step, note: `${(recompute / step).toFixed(1)}x faster than recompute` });
+  rows.push({
+    case: `decode step with KV cache @${P}`,
+    ms: step,
+    note: `${(recompute / step).toFixed(1)}x faster than recompute`,
+  });
   rows.push({ case: `decode step traced + summaries @${P}`, ms: stepTraced });
   rows.push({ case: `full recompute @${P}`, ms: recompute });
   data[`decodeSpeedup@${P}`] = recompute / step;
 
   ctx.log('logit lens');
   const lensRows = new Float32Array(rt.dims.nLayer * 16 * rt.dims.dModel).map((_, i) => Math.sin(i));
-  const lens = await medianMs(() => rt.lens({ rows: lensRows, nRows: rt.dims.nLayer * 16, topK: 10, trackIds: [42] }), 5);
+  const lens = await medianMs(
+    () => rt.lens({ rows: lensRows, nRows: rt.dims.nLayer * 16, topK: 10, trackIds: [42] }),
+    5,
+  );
   rows.push({ case: `logit lens ${rt.dims.nLayer}x16 rows, top-10`, ms: lens });
   await rt.dispose();
   data.peakRssMbAfterSection = Math.round(process.resourceUsage().maxRSS / 1024);

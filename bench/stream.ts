@@ -32,24 +32,44 @@ async function plainLoop(rt: Gpt2Runtime, n: number): Promise<number> {
 }
 
 /** Run `streams` generations at once over one socket each; resolves with wall ms and the done frames. */
-async function streamRun(url: string, streams: number, n: number, extra: Record<string, unknown>): Promise<{ ms: number; done: Record<string, unknown>[] }> {
+async function streamRun(
+  url: string,
+  streams: number,
+  n: number,
+  extra: Record<string, unknown>,
+): Promise<{ ms: number; done: Record<string, unknown>[] }> {
   const sockets = await Promise.all(
-    Array.from({ length: streams }, () => new Promise<WebSocket>((res, rej) => {
-      const ws = new WebSocket(url);
-      ws.once('open', () => res(ws));
-      ws.once('error', rej);
-    })),
+    Array.from(
+      { length: streams },
+      () =>
+        new Promise<WebSocket>((res, rej) => {
+          const ws = new WebSocket(url);
+          ws.once('open', () => res(ws));
+          ws.once('error', rej);
+        }),
+    ),
   );
   const t0 = performance.now();
   const done = await Promise.all(
-    sockets.map((ws, i) => new Promise<Record<string, unknown>>((res, rej) => {
-      ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as Record<string, unknown>;
-        if (m.type === 'done') res(m);
-        if (m.type === 'error') rej(new Error(String(m.message)));
-      });
-      ws.send(JSON.stringify({ type: 'generate', id: `bench-${i}-${t0}`, token_ids: PROMPT, max_new_tokens: n, ...extra }));
-    })),
+    sockets.map(
+      (ws, i) =>
+        new Promise<Record<string, unknown>>((res, rej) => {
+          ws.on('message', (d) => {
+            const m = JSON.parse(String(d)) as Record<string, unknown>;
+            if (m.type === 'done') res(m);
+            if (m.type === 'error') rej(new Error(String(m.message)));
+          });
+          ws.send(
+            JSON.stringify({
+              type: 'generate',
+              id: `bench-${i}-${t0}`,
+              token_ids: PROMPT,
+              max_new_tokens: n,
+              ...extra,
+            }),
+          );
+        }),
+    ),
   );
   const ms = performance.now() - t0;
   for (const ws of sockets) ws.close();
@@ -65,7 +85,10 @@ async function concurrentLoops(rts: Gpt2Runtime[], k: number, n: number): Promis
 
 /** One KV-cached decode step at `len` cached tokens, always branching from the same cache (median of `reps`). */
 async function decodeStepMs(rt: Gpt2Runtime, len: number, reps: number): Promise<number> {
-  const prefill = await rt.forward({ tokenIds: Array.from({ length: len }, (_, i) => PROMPT[i % PROMPT.length]!), hooks: [] });
+  const prefill = await rt.forward({
+    tokenIds: Array.from({ length: len }, (_, i) => PROMPT[i % PROMPT.length]!),
+    hooks: [],
+  });
   const times: number[] = [];
   for (let i = 0; i < reps + 1; i++) {
     const t0 = performance.now();
@@ -82,8 +105,14 @@ async function streamServer(models: string, ctx: BenchContext, config: Record<st
   const app = await buildApp({
     logger: false,
     config: {
-      MODELS_DIR: models, DEFAULT_MODEL: MODEL, SERVE_WEB: false, MAX_NEW_TOKENS: 1024, ORT_THREADS: ctx.threads,
-      MODEL_LOADING: 'eager', WS_MAX_GENERATIONS: 64, ...config,
+      MODELS_DIR: models,
+      DEFAULT_MODEL: MODEL,
+      SERVE_WEB: false,
+      MAX_NEW_TOKENS: 1024,
+      ORT_THREADS: ctx.threads,
+      MODEL_LOADING: 'eager',
+      WS_MAX_GENERATIONS: 64,
+      ...config,
     },
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -98,14 +127,22 @@ async function measuredStream(url: string, n: number, extra: Record<string, unkn
   const r = await streamRun(url, 1, n, extra);
   loop.disable();
   const delay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
-  return { ...r, delay, delayNote: `loop delay p50 / p99 / max ${delay.p50.toFixed(1)} / ${delay.p99.toFixed(1)} / ${delay.max.toFixed(1)} ms` };
+  return {
+    ...r,
+    delay,
+    delayNote: `loop delay p50 / p99 / max ${delay.p50.toFixed(1)} / ${delay.p99.toFixed(1)} / ${delay.max.toFixed(1)} ms`,
+  };
 }
 
 async function run(ctx: BenchContext) {
   const n = ctx.quick ? 16 : 64;
   const dir = await randomGpt2Small(ctx);
   const rows: BenchRow[] = [];
-  const data: Record<string, unknown> = { targets: { streamOverPlainPerToken: 1.25, fourStreamsOverOne: 1.5 }, newTokens: n, promptTokens: 16 };
+  const data: Record<string, unknown> = {
+    targets: { streamOverPlainPerToken: 1.25, fourStreamsOverOne: 1.5 },
+    newTokens: n,
+    promptTokens: 16,
+  };
   const tps = (tokens: number, ms: number) => `${((tokens / ms) * 1000).toFixed(1)} tok/s`;
   const threads = ctx.threads || undefined;
 
@@ -125,7 +162,11 @@ async function run(ctx: BenchContext) {
   const plainMs = Math.min(...plain);
   const workerPlainMs = Math.min(...viaWorker);
   rows.push({ case: `(a) plain decode loop, ${n} tokens, in-process`, ms: plainMs, note: tps(n, plainMs) });
-  rows.push({ case: `(a) plain decode loop, ${n} tokens, 1 worker thread`, ms: workerPlainMs, note: `${tps(n, workerPlainMs)}, ${(workerPlainMs / plainMs).toFixed(2)}x in-process` });
+  rows.push({
+    case: `(a) plain decode loop, ${n} tokens, 1 worker thread`,
+    ms: workerPlainMs,
+    note: `${tps(n, workerPlainMs)}, ${(workerPlainMs / plainMs).toFixed(2)}x in-process`,
+  });
   data.plainTokPerS = (n / plainMs) * 1000;
   data.workerPlainOverPlain = workerPlainMs / plainMs;
 
@@ -134,7 +175,11 @@ async function run(ctx: BenchContext) {
   const stepLocal = await decodeStepMs(rt, len, reps);
   const stepWorker = await decodeStepMs(wrt, len, reps);
   rows.push({ case: `decode step with KV cache @${len}, in-process`, ms: stepLocal });
-  rows.push({ case: `decode step with KV cache @${len}, 1 worker thread`, ms: stepWorker, note: `${(stepWorker / stepLocal).toFixed(2)}x in-process (the cache stays in the worker)` });
+  rows.push({
+    case: `decode step with KV cache @${len}, 1 worker thread`,
+    ms: stepWorker,
+    note: `${(stepWorker / stepLocal).toFixed(2)}x in-process (the cache stays in the worker)`,
+  });
   data.decodeStep = { len, inProcessMs: stepLocal, workerMs: stepWorker };
 
   ctx.log('stream: 4 concurrent decode loops (one in-process session vs 2 worker threads x 1 intra-op thread)');
@@ -149,8 +194,16 @@ async function run(ctx: BenchContext) {
   const poolMs = await concurrentLoops([pool], 4, n);
   await pool.dispose();
   rows.push({ case: `4 decode loops, in-process, one at a time`, ms: serialMs, note: tps(4 * n, serialMs) });
-  rows.push({ case: `4 decode loops, in-process, concurrent`, ms: sharedMs, note: `${tps(4 * n, sharedMs)}, ${(serialMs / sharedMs).toFixed(2)}x serial` });
-  rows.push({ case: `4 decode loops, 2 workers x 1 thread`, ms: poolMs, note: `${tps(4 * n, poolMs)}, ${(serialMs / poolMs).toFixed(2)}x serial` });
+  rows.push({
+    case: `4 decode loops, in-process, concurrent`,
+    ms: sharedMs,
+    note: `${tps(4 * n, sharedMs)}, ${(serialMs / sharedMs).toFixed(2)}x serial`,
+  });
+  rows.push({
+    case: `4 decode loops, 2 workers x 1 thread`,
+    ms: poolMs,
+    note: `${tps(4 * n, poolMs)}, ${(serialMs / poolMs).toFixed(2)}x serial`,
+  });
 
   const models = await mkdtemp(path.join(os.tmpdir(), 'tensortrace-bench-'));
   await symlink(dir, path.join(models, MODEL), 'dir');
@@ -169,18 +222,31 @@ async function run(ctx: BenchContext) {
     for (const srv of servers) await streamRun(srv.url, 1, 4, allHooks); // warm-up
     ctx.log('stream: one stream per set-up, interleaved');
     const ones: Awaited<ReturnType<typeof measuredStream>>[][] = setups.map(() => []);
-    for (let rep = 0; rep < 2; rep++) for (const [i, srv] of servers.entries()) ones[i]!.push(await measuredStream(srv.url, n, allHooks));
+    for (let rep = 0; rep < 2; rep++)
+      for (const [i, srv] of servers.entries()) ones[i]!.push(await measuredStream(srv.url, n, allHooks));
     const best = ones.map((runs) => runs.reduce((a, b) => (b.ms < a.ms ? b : a)));
     for (const [i, s] of setups.entries()) {
       const one = best[i]!;
-      rows.push({ case: `(b) stream, all hooks, ${s.label}`, ms: one.ms, note: `${tps(n, one.ms)}, ${(one.ms / plainMs).toFixed(2)}x plain; ${one.delayNote}` });
+      rows.push({
+        case: `(b) stream, all hooks, ${s.label}`,
+        ms: one.ms,
+        note: `${tps(n, one.ms)}, ${(one.ms / plainMs).toFixed(2)}x plain; ${one.delayNote}`,
+      });
     }
     data.streamOverPlain = best[0]!.ms / plainMs;
     data.doneTimingsOneStream = best[0]!.done[0]?.timings;
     const lens = await streamRun(servers[0]!.url, 1, n, { hooks: ['*'], logit_lens: true });
-    rows.push({ case: `(b') stream, all hooks + logit lens, ${setups[0]!.label}`, ms: lens.ms, note: `${tps(n, lens.ms)}, ${(lens.ms / plainMs).toFixed(2)}x plain` });
+    rows.push({
+      case: `(b') stream, all hooks + logit lens, ${setups[0]!.label}`,
+      ms: lens.ms,
+      note: `${tps(n, lens.ms)}, ${(lens.ms / plainMs).toFixed(2)}x plain`,
+    });
     const light = await streamRun(servers[0]!.url, 1, n, { logit_lens: false });
-    rows.push({ case: `(b'') stream, overview hooks, no lens, ${setups[0]!.label}`, ms: light.ms, note: `${tps(n, light.ms)}, ${(light.ms / plainMs).toFixed(2)}x plain` });
+    rows.push({
+      case: `(b'') stream, overview hooks, no lens, ${setups[0]!.label}`,
+      ms: light.ms,
+      note: `${tps(n, light.ms)}, ${(light.ms / plainMs).toFixed(2)}x plain`,
+    });
     ctx.log('stream: 4 concurrent streams per set-up');
     for (const [i, s] of setups.entries()) {
       const loop = monitorEventLoopDelay({ resolution: 5 });

@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
-import { EnvSchema, loadConfig, type AppConfig } from './config.js';
+import { type EnvSchema, loadConfig, type AppConfig } from './config.js';
 import { installErrorHandling } from './errors/handler.js';
 import { ArchRegistry, DEFAULT_REGISTRY_DIR } from './arch/registry.js';
 import { OPENAPI_INFO } from './schemas/openapi-info.js';

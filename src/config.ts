@@ -9,8 +9,7 @@ export const PROJECT_ROOT = path.resolve(
   fileURLToPath(import.meta.url).includes(`${path.sep}dist${path.sep}`) ? '../..' : '..',
 );
 
-const intFromEnv = (def: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+const intFromEnv = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 const boolFromEnv = (def: boolean) =>
   z
@@ -54,7 +53,9 @@ export const EnvSchema = z.object({
   WS_MAX_BUFFERED_BYTES: intFromEnv(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024).describe(
     'Socket send-buffer level above which a generation pauses / coalesces layer detail',
   ),
-  WS_HEARTBEAT_MS: intFromEnv(30_000, 100, 3_600_000).describe('Ping interval; a peer silent for two intervals is dropped'),
+  WS_HEARTBEAT_MS: intFromEnv(30_000, 100, 3_600_000).describe(
+    'Ping interval; a peer silent for two intervals is dropped',
+  ),
   WS_REPLAY_MESSAGES: intFromEnv(4096, 0, 1_000_000).describe('Messages kept per generation for late subscribers'),
   SERVE_WEB: boolFromEnv(true).describe('Serve the web page at /'),
 });

@@ -63,7 +63,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   buildWeb()
     .then((r) => {
       const lines = r.files.map((f) => `  ${f.file.padEnd(22)} ${(f.bytes / 1024).toFixed(1).padStart(7)} KiB`);
-      process.stdout.write(`web bundle ${r.version} -> ${path.relative(process.cwd(), r.outDir) || r.outDir}\n${lines.join('\n')}\n`);
+      process.stdout.write(
+        `web bundle ${r.version} -> ${path.relative(process.cwd(), r.outDir) || r.outDir}\n${lines.join('\n')}\n`,
+      );
     })
     .catch((err: unknown) => {
       process.stderr.write(`build:web failed: ${err instanceof Error ? err.message : String(err)}\n`);

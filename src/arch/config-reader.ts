@@ -33,12 +33,15 @@ function check(field: string, value: unknown): void {
       if (typeof value !== 'string') throw invalid(field, 'must be a string.');
       return;
     case 'int[]':
-      if (!Array.isArray(value) || value.length > b.maxItems) throw invalid(field, `must be a list of at most ${b.maxItems} layer indices.`);
+      if (!Array.isArray(value) || value.length > b.maxItems)
+        throw invalid(field, `must be a list of at most ${b.maxItems} layer indices.`);
       for (const v of value)
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > b.max) throw invalid(field, 'must list whole layer indices.');
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > b.max)
+          throw invalid(field, 'must list whole layer indices.');
       return;
     case 'string[]':
-      if (!Array.isArray(value) || value.length > b.maxItems) throw invalid(field, `must be a list of at most ${b.maxItems} strings.`);
+      if (!Array.isArray(value) || value.length > b.maxItems)
+        throw invalid(field, `must be a list of at most ${b.maxItems} strings.`);
       for (const v of value) if (typeof v !== 'string') throw invalid(field, 'must list strings.');
       return;
   }

@@ -48,7 +48,20 @@ function fromRunnable(r: RunnableRef): ModelView | null {
   if (!r.config) return null;
   try {
     const spec = normalizeConfig(r.config);
-    return { name: r.name, display_name: r.name, family: 'gpt2', model_type: spec.modelType, aliases: [], released: null, runnable: true, in_registry: false, entry: null, config: r.config, spec, params: countParams(spec) };
+    return {
+      name: r.name,
+      display_name: r.name,
+      family: 'gpt2',
+      model_type: spec.modelType,
+      aliases: [],
+      released: null,
+      runnable: true,
+      in_registry: false,
+      entry: null,
+      config: r.config,
+      spec,
+      params: countParams(spec),
+    };
   } catch {
     return null;
   }
@@ -68,7 +81,8 @@ export function listModels(registry: ArchRegistry, runnable: readonly RunnableRe
   }
   const entries = family === undefined ? registry.entries : registry.byFamily(family);
   const views = entries.map((e) => fromEntry(e, runnableEntries.has(e)));
-  const extras = family === undefined ? extra : extra.filter((v) => v.family.toLowerCase() === family.trim().toLowerCase());
+  const extras =
+    family === undefined ? extra : extra.filter((v) => v.family.toLowerCase() === family.trim().toLowerCase());
   return [...views, ...extras];
 }
 
@@ -80,6 +94,14 @@ export function resolveModel(registry: ArchRegistry, runnable: readonly Runnable
   const r = runnable.find((x) => lookupKey(x.name) === lookupKey(name));
   const v = r ? fromRunnable(r) : null;
   if (v) return v;
-  const suggestions = registry.closestNames(name, 5, runnable.map((x) => x.name));
-  throw notFound('unknown_model', `There is no model named "${name.slice(0, 100)}"${suggestions.length ? `; did you mean ${suggestions.slice(0, 3).join(', ')}?` : '.'}`, { suggestions });
+  const suggestions = registry.closestNames(
+    name,
+    5,
+    runnable.map((x) => x.name),
+  );
+  throw notFound(
+    'unknown_model',
+    `There is no model named "${name.slice(0, 100)}"${suggestions.length ? `; did you mean ${suggestions.slice(0, 3).join(', ')}?` : '.'}`,
+    { suggestions },
+  );
 }

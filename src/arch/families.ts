@@ -27,14 +27,27 @@ function gpt2Like(r: ConfigReader, family: string, over: Partial<Built>): Built 
   const nHeads = r.int('n_head');
   r.require(dModel % nHeads === 0, 'n_head', `must divide n_embd (${dModel}).`);
   const nLayers = r.int('n_layer');
-  const c: Core = { vocabSize: r.int('vocab_size'), dModel, nLayers, nHeads, nKvHeads: nHeads, dHead: dModel / nHeads, maxPositions: r.int('n_positions', 'n_ctx') };
+  const c: Core = {
+    vocabSize: r.int('vocab_size'),
+    dModel,
+    nLayers,
+    nHeads,
+    nKvHeads: nHeads,
+    dHead: dModel / nHeads,
+    maxPositions: r.int('n_positions', 'n_ctx'),
+  };
   return ropeDecoder(r, c, {
     family,
     positions: 'learned',
     norm: 'layernorm',
     tiedEmbeddings: r.boolOr('tie_word_embeddings', true),
     attention: attention(c, { qkvBias: true, oBias: true, ropeFraction: null }),
-    mlp: { kind: 'plain', dMlp: r.intOr('n_inner', 4 * dModel), bias: true, act: r.strOr('activation_function', r.strOr('afn', 'gelu_new')) },
+    mlp: {
+      kind: 'plain',
+      dMlp: r.intOr('n_inner', 4 * dModel),
+      bias: true,
+      act: r.strOr('activation_function', r.strOr('afn', 'gelu_new')),
+    },
     ...over,
   });
 }
@@ -61,7 +74,14 @@ function mla(r: ConfigReader, c: Core): AttentionSpec {
     vHeadDim: r.int('v_head_dim'),
   };
   // After the KV up-projection every query head has its own K and V: MLA is MHA at compute time.
-  return attention(c, { nKvHeads: c.nHeads, dHead: spec.qkNopeHeadDim + spec.qkRopeHeadDim, qkvBias: bias, oBias: bias, mla: spec, ropeFraction: null });
+  return attention(c, {
+    nKvHeads: c.nHeads,
+    dHead: spec.qkNopeHeadDim + spec.qkRopeHeadDim,
+    qkvBias: bias,
+    oBias: bias,
+    mla: spec,
+    ropeFraction: null,
+  });
 }
 
 function deepseekMla(r: ConfigReader, mtpDefault: number): Built {
@@ -72,7 +92,10 @@ function deepseekMla(r: ConfigReader, mtpDefault: number): Built {
     family: 'deepseek',
     attention: mla(r, c),
     moe: m,
-    layers: layerKinds(windows(r, c.nLayers, undefined, () => false), (i) => m !== null && isMoe(i)),
+    layers: layerKinds(
+      windows(r, c.nLayers, undefined, () => false),
+      (i) => m !== null && isMoe(i),
+    ),
     mtpLayers: r.intOr('num_nextn_predict_layers', mtpDefault),
   });
 }
@@ -111,7 +134,11 @@ export const FAMILY_RULES: Readonly<Record<ModelType, FamilyRule>> = {
   qwen2: {
     build: (r) => {
       const c = core(r);
-      return ropeDecoder(r, c, { family: 'qwen', attention: attention(c, { qkvBias: true }), layers: layerKinds(qwenWindows(r, c.nLayers), () => false) });
+      return ropeDecoder(r, c, {
+        family: 'qwen',
+        attention: attention(c, { qkvBias: true }),
+        layers: layerKinds(qwenWindows(r, c.nLayers), () => false),
+      });
     },
   },
   qwen2_moe: {
@@ -119,7 +146,14 @@ export const FAMILY_RULES: Readonly<Record<ModelType, FamilyRule>> = {
       const c = core(r);
       const dShared = r.intOr('shared_expert_intermediate_size', 0);
       const n = r.int('num_experts');
-      const m = n > 0 ? moe(r, n, r.int('moe_intermediate_size'), { dShared, nShared: dShared > 0 ? 1 : 0, sharedGate: dShared > 0 }) : null;
+      const m =
+        n > 0
+          ? moe(r, n, r.int('moe_intermediate_size'), {
+              dShared,
+              nShared: dShared > 0 ? 1 : 0,
+              sharedGate: dShared > 0,
+            })
+          : null;
       const isMoe = qwenMoeLayer(r);
       const layers = layerKinds(qwenWindows(r, c.nLayers), (i) => m !== null && isMoe(i));
       return ropeDecoder(r, c, { family: 'qwen', attention: attention(c, { qkvBias: true }), moe: m, layers });
@@ -130,7 +164,11 @@ export const FAMILY_RULES: Readonly<Record<ModelType, FamilyRule>> = {
       const c = core(r);
       const bias = r.boolOr('attention_bias', false);
       const a = attention(c, { qkvBias: bias, oBias: bias, qkNorm: true });
-      return ropeDecoder(r, c, { family: 'qwen', attention: a, layers: layerKinds(qwenWindows(r, c.nLayers), () => false) });
+      return ropeDecoder(r, c, {
+        family: 'qwen',
+        attention: a,
+        layers: layerKinds(qwenWindows(r, c.nLayers), () => false),
+      });
     },
   },
   qwen3_moe: {
@@ -140,7 +178,12 @@ export const FAMILY_RULES: Readonly<Record<ModelType, FamilyRule>> = {
       const m = moe(r, r.int('num_experts'), r.int('moe_intermediate_size'));
       const isMoe = qwenMoeLayer(r);
       const a = attention(c, { qkvBias: bias, oBias: bias, qkNorm: true });
-      return ropeDecoder(r, c, { family: 'qwen', attention: a, moe: m, layers: layerKinds(qwenWindows(r, c.nLayers), isMoe) });
+      return ropeDecoder(r, c, {
+        family: 'qwen',
+        attention: a,
+        moe: m,
+        layers: layerKinds(qwenWindows(r, c.nLayers), isMoe),
+      });
     },
   },
   deepseek: {
@@ -149,8 +192,16 @@ export const FAMILY_RULES: Readonly<Record<ModelType, FamilyRule>> = {
       const bias = r.boolOr('attention_bias', false);
       const m = deepseekMoe(r, false);
       const isMoe = deepseekMoeLayer(r);
-      const layers = layerKinds(windows(r, c.nLayers, undefined, () => false), (i) => m !== null && isMoe(i));
-      return ropeDecoder(r, c, { family: 'deepseek', attention: attention(c, { qkvBias: bias, oBias: bias }), moe: m, layers });
+      const layers = layerKinds(
+        windows(r, c.nLayers, undefined, () => false),
+        (i) => m !== null && isMoe(i),
+      );
+      return ropeDecoder(r, c, {
+        family: 'deepseek',
+        attention: attention(c, { qkvBias: bias, oBias: bias }),
+        moe: m,
+        layers,
+      });
     },
   },
   deepseek_v2: { build: (r) => deepseekMla(r, 0) },

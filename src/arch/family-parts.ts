@@ -20,9 +20,18 @@ export function core(r: ConfigReader): Core {
   const dModel = r.int('hidden_size');
   const nHeads = r.int('num_attention_heads');
   const nKvHeads = r.intOr('num_key_value_heads', nHeads);
-  r.require(nKvHeads <= nHeads && nHeads % nKvHeads === 0, 'num_key_value_heads', `must divide num_attention_heads (${nHeads}).`);
+  r.require(
+    nKvHeads <= nHeads && nHeads % nKvHeads === 0,
+    'num_key_value_heads',
+    `must divide num_attention_heads (${nHeads}).`,
+  );
   const given = r.optInt('head_dim');
-  if (given === undefined) r.require(dModel % nHeads === 0, 'head_dim', `is required when hidden_size is not a multiple of num_attention_heads.`);
+  if (given === undefined)
+    r.require(
+      dModel % nHeads === 0,
+      'head_dim',
+      `is required when hidden_size is not a multiple of num_attention_heads.`,
+    );
   return {
     vocabSize: r.int('vocab_size'),
     dModel,
@@ -37,15 +46,27 @@ export function core(r: ConfigReader): Core {
 export const GLOBAL: AttentionWindow = { kind: 'global' };
 
 /** Sliding/global per layer: HF `layer_types` when present, else the family's rule `isSliding(i)`. */
-export function windows(r: ConfigReader, n: number, window: number | undefined, isSliding: (i: number) => boolean): AttentionWindow[] {
+export function windows(
+  r: ConfigReader,
+  n: number,
+  window: number | undefined,
+  isSliding: (i: number) => boolean,
+): AttentionWindow[] {
   const types = r.strList('layer_types');
   if (types) {
     r.require(types.length === n, 'layer_types', `must list one entry per layer (${n}).`);
-    r.require(types.every((t) => t === 'sliding_attention' || t === 'full_attention'), 'layer_types', 'may only contain "sliding_attention" or "full_attention".');
-    if (types.includes('sliding_attention')) r.require(window !== undefined, 'sliding_window', 'is required when layer_types has sliding layers.');
+    r.require(
+      types.every((t) => t === 'sliding_attention' || t === 'full_attention'),
+      'layer_types',
+      'may only contain "sliding_attention" or "full_attention".',
+    );
+    if (types.includes('sliding_attention'))
+      r.require(window !== undefined, 'sliding_window', 'is required when layer_types has sliding layers.');
     return types.map((t) => (t === 'sliding_attention' ? { kind: 'sliding', window: window! } : GLOBAL));
   }
-  return Array.from({ length: n }, (_, i) => (window !== undefined && isSliding(i) ? { kind: 'sliding', window } : GLOBAL));
+  return Array.from({ length: n }, (_, i) =>
+    window !== undefined && isSliding(i) ? { kind: 'sliding', window } : GLOBAL,
+  );
 }
 
 export function layerKinds(win: AttentionWindow[], isMoe: (i: number) => boolean): LayerKind[] {
@@ -53,7 +74,17 @@ export function layerKinds(win: AttentionWindow[], isMoe: (i: number) => boolean
 }
 
 export function attention(c: Core, over: Partial<AttentionSpec> = {}): AttentionSpec {
-  const base: AttentionSpec = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, dHead: c.dHead, qkvBias: false, oBias: false, qkNorm: false, sinks: false, mla: null, ropeFraction: 1 };
+  const base: AttentionSpec = {
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    dHead: c.dHead,
+    qkvBias: false,
+    oBias: false,
+    qkNorm: false,
+    sinks: false,
+    mla: null,
+    ropeFraction: 1,
+  };
   return { ...base, ...over };
 }
 
@@ -81,7 +112,12 @@ export function ropeDecoder(r: ConfigReader, c: Core, over: Partial<Built>): Bui
     mlp: over.mlp ?? gated(r.int('intermediate_size'), r.strOr('hidden_act', 'silu')),
     moe: null,
     // Lazy like mlp: families with sliding windows pass their own layers.
-    layers: over.layers ?? layerKinds(windows(r, c.nLayers, undefined, () => false), () => false),
+    layers:
+      over.layers ??
+      layerKinds(
+        windows(r, c.nLayers, undefined, () => false),
+        () => false,
+      ),
     mtpLayers: 0,
   };
   return { ...base, ...over };
@@ -90,7 +126,17 @@ export function ropeDecoder(r: ConfigReader, c: Core, over: Partial<Built>): Bui
 export function moe(r: ConfigReader, nExperts: number, dExpert: number, over: Partial<MoeSpec> = {}): MoeSpec {
   const topK = r.int('num_experts_per_tok', 'experts_per_token');
   r.require(topK <= nExperts, 'num_experts_per_tok', `must not exceed the number of experts (${nExperts}).`);
-  return { nExperts, topK, dExpert, dShared: 0, nShared: 0, sharedGate: false, routerBias: false, expertBias: false, ...over };
+  return {
+    nExperts,
+    topK,
+    dExpert,
+    dShared: 0,
+    nShared: 0,
+    sharedGate: false,
+    routerBias: false,
+    expertBias: false,
+    ...over,
+  };
 }
 
 /** Qwen's sliding rule: layers at index >= max_window_layers slide when use_sliding_window is on. */
@@ -121,4 +167,3 @@ export function deepseekMoe(r: ConfigReader, routerBias: boolean): MoeSpec | nul
   const nShared = r.intOr('n_shared_experts', 0);
   return moe(r, n, dExpert, { dShared: nShared * dExpert, nShared, routerBias });
 }
-

@@ -41,5 +41,10 @@ export function groupLayers(layers: readonly LayerKind[], withWindow: boolean): 
     if (g) g.indices.push(i);
     else byId.set(key, { kind, indices: [i] });
   });
-  return [...byId.entries()].map(([key, g]) => ({ id: key, kind: g.kind, indices: g.indices, ranges: formatRanges(g.indices) }));
+  return [...byId.entries()].map(([key, g]) => ({
+    id: key,
+    kind: g.kind,
+    indices: g.indices,
+    ranges: formatRanges(g.indices),
+  }));
 }

@@ -4,7 +4,8 @@ import { ConfigReader } from './config-reader.js';
 import { FAMILY_RULES } from './families.js';
 import { SUPPORTED_MODEL_TYPES, type ArchSpec, type ModelType } from './spec.js';
 
-const isSupported = (t: unknown): t is ModelType => typeof t === 'string' && (SUPPORTED_MODEL_TYPES as readonly string[]).includes(t);
+const isSupported = (t: unknown): t is ModelType =>
+  typeof t === 'string' && (SUPPORTED_MODEL_TYPES as readonly string[]).includes(t);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -16,7 +17,9 @@ function unwrap(raw: Record<string, unknown>, notes: string[]): Record<string, u
   if (isSupported(raw.model_type)) return raw;
   const text = raw.text_config;
   if (isObject(text) && isSupported(text.model_type)) {
-    notes.push(`model_type "${String(raw.model_type)}" wraps a text model; counted text_config (${text.model_type}) only, without vision or audio towers.`);
+    notes.push(
+      `model_type "${String(raw.model_type)}" wraps a text model; counted text_config (${text.model_type}) only, without vision or audio towers.`,
+    );
     return text;
   }
   return raw;
@@ -24,17 +27,26 @@ function unwrap(raw: Record<string, unknown>, notes: string[]): Record<string, u
 
 /** Throws 400 invalid_config (missing/ill-typed field, named) or 422 unsupported_model_type (listing the supported ones). */
 export function normalizeConfig(input: unknown): ArchSpec {
-  if (!isObject(input)) throw badRequest('invalid_config', 'The config must be a JSON object (the contents of config.json).', { field: null });
+  if (!isObject(input))
+    throw badRequest('invalid_config', 'The config must be a JSON object (the contents of config.json).', {
+      field: null,
+    });
   const notes: string[] = [];
   const raw = unwrap(input, notes);
   const type = raw.model_type;
   if (type === undefined || type === null) {
-    throw badRequest('invalid_config', 'config.model_type is required (e.g. "llama", "gpt2").', { field: 'model_type' });
+    throw badRequest('invalid_config', 'config.model_type is required (e.g. "llama", "gpt2").', {
+      field: 'model_type',
+    });
   }
   if (!isSupported(type)) {
-    throw unprocessable('unsupported_model_type', `model_type ${JSON.stringify(type).slice(0, 80)} is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}.`, {
-      supported: [...SUPPORTED_MODEL_TYPES],
-    });
+    throw unprocessable(
+      'unsupported_model_type',
+      `model_type ${JSON.stringify(type).slice(0, 80)} is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}.`,
+      {
+        supported: [...SUPPORTED_MODEL_TYPES],
+      },
+    );
   }
   const built = FAMILY_RULES[type].build(new ConfigReader(raw), notes);
   const spec: ArchSpec = { ...built, modelType: type, notes };

@@ -45,7 +45,13 @@ export interface ParamsReport {
   tied_embeddings: boolean;
   global_tensors: ParamTensor[];
   layer_kinds: LayerKindParams[];
-  mtp: null | { modules: number; params: number; params_with_shared_copies: number; total_with_mtp: number; tensors: ParamTensor[] };
+  mtp: null | {
+    modules: number;
+    params: number;
+    params_with_shared_copies: number;
+    total_with_mtp: number;
+    tensors: ParamTensor[];
+  };
   memory: MemoryFigure[];
 }
 
@@ -86,13 +92,24 @@ export function countParams(spec: ArchSpec): ParamsReport {
     }
     const active = tensors.reduce((a, p) => a + activeCount(p, spec), 0);
     layersActive += active * n;
-    return { id: g.id, mlp: g.kind.mlp, layers: g.ranges, count: n, params_per_layer: sumCounts(tensors), active_per_layer: active, tensors };
+    return {
+      id: g.id,
+      mlp: g.kind.mlp,
+      layers: g.ranges,
+      count: n,
+      params_per_layer: sumCounts(tensors),
+      active_per_layer: active,
+      tensors,
+    };
   });
 
   const total = COMPONENTS.reduce((a, c) => a + breakdown[c], 0);
   // Every term is non-negative, so a safe total means every partial sum above was exact.
   if (!Number.isSafeInteger(total)) {
-    throw badRequest('config_out_of_range', `This config describes about ${total.toExponential(2)} parameters, more than can be counted exactly (2^53).`);
+    throw badRequest(
+      'config_out_of_range',
+      `This config describes about ${total.toExponential(2)} parameters, more than can be counted exactly (2^53).`,
+    );
   }
   const embed = breakdown.token_embedding;
   const pos = breakdown.position_embedding;
@@ -108,7 +125,13 @@ export function countParams(spec: ArchSpec): ParamsReport {
     const copies = embed + spec.vocabSize * spec.dModel;
     const params = one * spec.mtpLayers;
     const withCopies = (one + copies) * spec.mtpLayers;
-    mtp = { modules: spec.mtpLayers, params, params_with_shared_copies: withCopies, total_with_mtp: total + withCopies, tensors };
+    mtp = {
+      modules: spec.mtpLayers,
+      params,
+      params_with_shared_copies: withCopies,
+      total_with_mtp: total + withCopies,
+      tensors,
+    };
   }
 
   return {

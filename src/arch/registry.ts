@@ -45,7 +45,10 @@ export class ArchRegistry {
         // Both the alias as written (org included) and without its org prefix resolve.
         for (const key of new Set([lookupKey(alias), alias.trim().toLowerCase()])) {
           const other = this.byKey.get(key);
-          if (other && other !== e) throw new RegistryLoadError(`${e.file}: "${alias}" of ${e.name} is also a name or alias of ${other.name} (${other.file}).`);
+          if (other && other !== e)
+            throw new RegistryLoadError(
+              `${e.file}: "${alias}" of ${e.name} is also a name or alias of ${other.name} (${other.file}).`,
+            );
           this.byKey.set(key, e);
         }
       }
@@ -56,7 +59,8 @@ export class ArchRegistry {
   static load(dir: string): ArchRegistry {
     const { entries, problems } = readRegistryDir(dir);
     // Report every bad entry at once, so one start-up shows the whole list.
-    if (problems.length > 0) throw new RegistryLoadError(`Invalid architecture registry ${dir}:\n  ${problems.join('\n  ')}`);
+    if (problems.length > 0)
+      throw new RegistryLoadError(`Invalid architecture registry ${dir}:\n  ${problems.join('\n  ')}`);
     return new ArchRegistry(entries);
   }
 
@@ -98,7 +102,9 @@ export class ArchRegistry {
 /** Every valid entry under dir plus one line per problem ("<file>, entry <name>: <why>"); a missing dir has neither. */
 export function readRegistryDir(dir: string): { entries: ArchEntry[]; problems: string[] } {
   if (!existsSync(dir)) return { entries: [], problems: [] };
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const entries: ArchEntry[] = [];
   const problems: string[] = [];
   for (const f of files) entries.push(...loadFile(path.join(dir, f), f, problems));
@@ -121,7 +127,8 @@ function loadFile(file: string, label: string, problems: string[]): ArchEntry[] 
   }
   const out: ArchEntry[] = [];
   top.data.models.forEach((raw, i) => {
-    const name = typeof (raw as { name?: unknown })?.name === 'string' ? (raw as { name: string }).name : `models[${i}]`;
+    const name =
+      typeof (raw as { name?: unknown })?.name === 'string' ? (raw as { name: string }).name : `models[${i}]`;
     const parsed = RegistryEntrySchema.safeParse(raw);
     if (!parsed.success) {
       problems.push(`${label}, entry ${name}: ${describeIssues(parsed.error.issues)}`);

@@ -28,7 +28,10 @@ function qkv(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorRef): BuiltSta
         name: `${label} projection (per head)`,
         op: 'matmul',
         inputs: [x],
-        weights: [ref(`attn.W_${label}[h]`, [d, a.dHead]), ...(a.qkvBias ? [ref(`attn.b_${label}[h]`, [a.dHead])] : [])],
+        weights: [
+          ref(`attn.W_${label}[h]`, [d, a.dHead]),
+          ...(a.qkvBias ? [ref(`attn.b_${label}[h]`, [a.dHead])] : []),
+        ],
         output: ref(`${ctx.prefix}attn.hook_${key}`, data(ctx, [seq, a.dHead])),
         flops: matmulFlops(ctx, seq, d, a.dHead, heads) + elements(ctx, [bias]),
         heads,
@@ -69,9 +72,29 @@ function mlaQkv(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorRef): Built
   let qInWidth = d;
   if (m.qLoraRank !== null) {
     const r = m.qLoraRank;
-    out.push(stage(ctx, { key: 'attn.q_a', name: 'Q down-projection', op: 'matmul', inputs: [x], weights: [ref('attn.W_Q_a', [d, r])], output: ref(`${ctx.prefix}attn.q_latent`, data(ctx, [seq, r])), flops: matmulFlops(ctx, seq, d, r) }));
+    out.push(
+      stage(ctx, {
+        key: 'attn.q_a',
+        name: 'Q down-projection',
+        op: 'matmul',
+        inputs: [x],
+        weights: [ref('attn.W_Q_a', [d, r])],
+        output: ref(`${ctx.prefix}attn.q_latent`, data(ctx, [seq, r])),
+        flops: matmulFlops(ctx, seq, d, r),
+      }),
+    );
     qIn = ref(`${ctx.prefix}attn.q_latent_normed`, data(ctx, [seq, r]));
-    out.push(stage(ctx, { key: 'attn.q_a_norm', name: 'Q latent norm', op: 'norm', inputs: [out[0]!.stage.output], weights: [ref('attn.q_a_norm.w', [r])], output: qIn, flops: elements(ctx, [seq, r]) }));
+    out.push(
+      stage(ctx, {
+        key: 'attn.q_a_norm',
+        name: 'Q latent norm',
+        op: 'norm',
+        inputs: [out[0]!.stage.output],
+        weights: [ref('attn.q_a_norm.w', [r])],
+        output: qIn,
+        flops: elements(ctx, [seq, r]),
+      }),
+    );
     qInWidth = r;
   }
   out.push(
@@ -90,9 +113,30 @@ function mlaQkv(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorRef): Built
   );
   const kvw = m.kvLoraRank + m.qkRopeHeadDim;
   const latent = ref(`${ctx.prefix}attn.kv_latent`, data(ctx, [seq, kvw]));
-  out.push(stage(ctx, { key: 'attn.kv_a', name: 'KV down-projection (the KV cache)', op: 'matmul', inputs: [x], weights: [ref('attn.W_KV_a', [d, kvw])], output: latent, flops: matmulFlops(ctx, seq, d, kvw), note: `${m.kvLoraRank} latent dims + one ${m.qkRopeHeadDim}-dim rotary key shared by all heads; only this is cached` }));
+  out.push(
+    stage(ctx, {
+      key: 'attn.kv_a',
+      name: 'KV down-projection (the KV cache)',
+      op: 'matmul',
+      inputs: [x],
+      weights: [ref('attn.W_KV_a', [d, kvw])],
+      output: latent,
+      flops: matmulFlops(ctx, seq, d, kvw),
+      note: `${m.kvLoraRank} latent dims + one ${m.qkRopeHeadDim}-dim rotary key shared by all heads; only this is cached`,
+    }),
+  );
   const latentNormed = ref(`${ctx.prefix}attn.kv_latent_normed`, data(ctx, [seq, m.kvLoraRank]));
-  out.push(stage(ctx, { key: 'attn.kv_a_norm', name: 'KV latent norm', op: 'norm', inputs: [latent], weights: [ref('attn.kv_a_norm.w', [m.kvLoraRank])], output: latentNormed, flops: elements(ctx, [seq, m.kvLoraRank]) }));
+  out.push(
+    stage(ctx, {
+      key: 'attn.kv_a_norm',
+      name: 'KV latent norm',
+      op: 'norm',
+      inputs: [latent],
+      weights: [ref('attn.kv_a_norm.w', [m.kvLoraRank])],
+      output: latentNormed,
+      flops: elements(ctx, [seq, m.kvLoraRank]),
+    }),
+  );
   const kvHead = m.qkNopeHeadDim + m.vHeadDim;
   out.push(
     stage(ctx, {
@@ -112,7 +156,13 @@ function mlaQkv(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorRef): Built
 }
 
 /** Stages of one attention sublayer; `x` is the normalised residual [seq, d_model]. Returns stages and the output ref. */
-export function attentionStages(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorRef, window: AttentionWindow): { stages: BuiltStage[]; out: TensorRef } {
+export function attentionStages(
+  spec: ArchSpec,
+  ctx: StageCtx,
+  seq: number,
+  x: TensorRef,
+  window: AttentionWindow,
+): { stages: BuiltStage[]; out: TensorRef } {
   const a = spec.attention;
   const d = spec.dModel;
   const H = a.nHeads;
@@ -130,7 +180,10 @@ export function attentionStages(spec: ArchSpec, ctx: StageCtx, seq: number, x: T
         key: 'attn.rope',
         name: 'RoPE on Q and K',
         op: 'rope',
-        inputs: [ref(`${p}attn.hook_q`, data(ctx, [seq, dQK])), ref(m ? `${p}attn.k_rope` : `${p}attn.hook_k`, data(ctx, [seq, m ? rot : dQK]))],
+        inputs: [
+          ref(`${p}attn.hook_q`, data(ctx, [seq, dQK])),
+          ref(m ? `${p}attn.k_rope` : `${p}attn.hook_k`, data(ctx, [seq, m ? rot : dQK])),
+        ],
         output: ref(`${p}attn.hook_rot_q`, data(ctx, [seq, dQK])),
         flops: elements(ctx, [seq, rot, H + kHeads]),
         heads: H,
@@ -156,7 +209,18 @@ export function attentionStages(spec: ArchSpec, ctx: StageCtx, seq: number, x: T
     window.kind === 'sliding'
       ? `causal sliding window: position i sees keys max(0, i-${window.window - 1}) .. i`
       : 'causal: position i sees keys 0 .. i (later keys set to -inf)';
-  stages.push(stage(ctx, { key: 'attn.mask', name: window.kind === 'sliding' ? 'Sliding-window causal mask' : 'Causal mask', op: 'mask', inputs: [ref(`${p}attn.hook_attn_scores`, scores)], output: ref(`${p}attn.hook_attn_scores`, scores), flops: elements(ctx, [H, seq, seq]), heads: H, note: maskNote }));
+  stages.push(
+    stage(ctx, {
+      key: 'attn.mask',
+      name: window.kind === 'sliding' ? 'Sliding-window causal mask' : 'Causal mask',
+      op: 'mask',
+      inputs: [ref(`${p}attn.hook_attn_scores`, scores)],
+      output: ref(`${p}attn.hook_attn_scores`, scores),
+      flops: elements(ctx, [H, seq, seq]),
+      heads: H,
+      note: maskNote,
+    }),
+  );
   stages.push(
     stage(ctx, {
       key: 'attn.softmax',
@@ -182,7 +246,17 @@ export function attentionStages(spec: ArchSpec, ctx: StageCtx, seq: number, x: T
     }),
   );
   const concat = ref(`${p}attn.z_concat`, data(ctx, [seq, H * dV]));
-  stages.push(stage(ctx, { key: 'attn.concat', name: 'Concatenate heads', op: 'concat', inputs: [ref(`${p}attn.hook_z`, data(ctx, [seq, dV]))], output: concat, flops: 0n, note: `${H} heads x [${seq}, ${dV}] side by side` }));
+  stages.push(
+    stage(ctx, {
+      key: 'attn.concat',
+      name: 'Concatenate heads',
+      op: 'concat',
+      inputs: [ref(`${p}attn.hook_z`, data(ctx, [seq, dV]))],
+      output: concat,
+      flops: 0n,
+      note: `${H} heads x [${seq}, ${dV}] side by side`,
+    }),
+  );
   const out = ref(`${p}hook_attn_out`, data(ctx, [seq, d]));
   stages.push(
     stage(ctx, {

@@ -1,16 +1,42 @@
 // MLP stages of one layer: plain (up, act, down), gated (gate, up, act*up, down) or MoE (router, top-k, experts, shared, combine).
 import type { ArchSpec } from './spec.js';
-import { data, elements, matmulFlops, stage, type BuiltStage, type Op, type StageCtx, type TensorRef } from './stage.js';
+import {
+  data,
+  elements,
+  matmulFlops,
+  stage,
+  type BuiltStage,
+  type Op,
+  type StageCtx,
+  type TensorRef,
+} from './stage.js';
 
 const ref = (name: string, shape: number[]): TensorRef => ({ name, shape });
 
-const actOp = (act: string): Op => (act.startsWith('gelu') ? 'gelu' : act === 'silu' || act === 'swish' ? 'silu' : 'act');
+const actOp = (act: string): Op =>
+  act.startsWith('gelu') ? 'gelu' : act === 'silu' || act === 'swish' ? 'silu' : 'act';
 
 /**
  * A dense MLP over `rows` token rows. `w` weights prefix (e.g. "mlp", "mlp.shared"), `width` its hidden size.
  * Returns stages and the output ref [rows, d_model].
  */
-function mlp(spec: ArchSpec, ctx: StageCtx, rows: number, x: TensorRef, opts: { key: string; label: string; w: string; width: number; gated: boolean; bias: boolean; act: string; experts?: number; tokensPerExpert?: number }): { stages: BuiltStage[]; out: TensorRef } {
+function mlp(
+  spec: ArchSpec,
+  ctx: StageCtx,
+  rows: number,
+  x: TensorRef,
+  opts: {
+    key: string;
+    label: string;
+    w: string;
+    width: number;
+    gated: boolean;
+    bias: boolean;
+    act: string;
+    experts?: number;
+    tokensPerExpert?: number;
+  },
+): { stages: BuiltStage[]; out: TensorRef } {
   const d = spec.dModel;
   const { width: f, key, w } = opts;
   const p = ctx.prefix;
@@ -26,7 +52,10 @@ function mlp(spec: ArchSpec, ctx: StageCtx, rows: number, x: TensorRef, opts: { 
       name: `${opts.label} ${opts.gated ? 'gate projection' : 'up-projection'}`,
       op: 'matmul',
       inputs: [x],
-      weights: [ref(`${w}.${opts.gated ? 'W_gate' : 'W_in'}`, [...lead, d, f]), ...(opts.bias ? [ref(`${w}.${opts.gated ? 'b_gate' : 'b_in'}`, [...lead, f])] : [])],
+      weights: [
+        ref(`${w}.${opts.gated ? 'W_gate' : 'W_in'}`, [...lead, d, f]),
+        ...(opts.bias ? [ref(`${w}.${opts.gated ? 'b_gate' : 'b_in'}`, [...lead, f])] : []),
+      ],
       output: pre,
       flops: matmulFlops(ctx, rows, d, f) + (opts.bias ? elements(ctx, [rows, f]) : 0n),
       ...extra,
@@ -78,15 +107,33 @@ function mlp(spec: ArchSpec, ctx: StageCtx, rows: number, x: TensorRef, opts: { 
   return { stages, out };
 }
 
-export function denseMlpStages(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorRef): { stages: BuiltStage[]; out: TensorRef } {
+export function denseMlpStages(
+  spec: ArchSpec,
+  ctx: StageCtx,
+  seq: number,
+  x: TensorRef,
+): { stages: BuiltStage[]; out: TensorRef } {
   const m = spec.mlp;
-  const r = mlp(spec, ctx, seq, x, { key: 'mlp', label: 'MLP', w: 'mlp', width: m.dMlp, gated: m.kind === 'gated', bias: m.bias, act: m.act });
+  const r = mlp(spec, ctx, seq, x, {
+    key: 'mlp',
+    label: 'MLP',
+    w: 'mlp',
+    width: m.dMlp,
+    gated: m.kind === 'gated',
+    bias: m.bias,
+    act: m.act,
+  });
   const out = ref(`${ctx.prefix}hook_mlp_out`, r.out.shape);
   r.stages[r.stages.length - 1]!.stage.output = out;
   return { stages: r.stages, out };
 }
 
-export function moeStages(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorRef): { stages: BuiltStage[]; out: TensorRef } {
+export function moeStages(
+  spec: ArchSpec,
+  ctx: StageCtx,
+  seq: number,
+  x: TensorRef,
+): { stages: BuiltStage[]; out: TensorRef } {
   const moe = spec.moe!;
   const d = spec.dModel;
   const p = ctx.prefix;
@@ -98,7 +145,10 @@ export function moeStages(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorR
       name: 'Router',
       op: 'matmul',
       inputs: [x],
-      weights: [ref('mlp.router.W', [d, moe.nExperts]), ...(moe.routerBias ? [ref('mlp.router.b', [moe.nExperts])] : [])],
+      weights: [
+        ref('mlp.router.W', [d, moe.nExperts]),
+        ...(moe.routerBias ? [ref('mlp.router.b', [moe.nExperts])] : []),
+      ],
       output: logits,
       flops: matmulFlops(ctx, seq, d, moe.nExperts) + (moe.routerBias ? elements(ctx, [seq, moe.nExperts]) : 0n),
     }),
@@ -117,13 +167,34 @@ export function moeStages(spec: ArchSpec, ctx: StageCtx, seq: number, x: TensorR
   const rows = seq * moe.topK;
   const tokensPerExpert = (ctx.batch * rows) / moe.nExperts;
   const dispatched = ref(`${p}mlp.dispatched`, data(ctx, [rows, d]));
-  const routed = mlp(spec, ctx, rows, dispatched, { key: 'mlp.experts', label: 'Routed experts', w: 'mlp.experts', width: moe.dExpert, gated: true, bias: moe.expertBias, act: spec.mlp.act, experts: moe.nExperts, tokensPerExpert });
-  routed.stages[0]!.stage.note = `${seq} tokens x top-${moe.topK} = ${rows} (token, expert) rows; each expert sees ${tokensPerExpert} rows on average`;
+  const routed = mlp(spec, ctx, rows, dispatched, {
+    key: 'mlp.experts',
+    label: 'Routed experts',
+    w: 'mlp.experts',
+    width: moe.dExpert,
+    gated: true,
+    bias: moe.expertBias,
+    act: spec.mlp.act,
+    experts: moe.nExperts,
+    tokensPerExpert,
+  });
+  routed.stages[0]!.stage.note =
+    `${seq} tokens x top-${moe.topK} = ${rows} (token, expert) rows; each expert sees ${tokensPerExpert} rows on average`;
   stages.push(...routed.stages);
   const parts: TensorRef[] = [routed.out];
   if (moe.dShared > 0) {
-    const shared = mlp(spec, ctx, seq, x, { key: 'mlp.shared', label: 'Shared experts', w: 'mlp.shared', width: moe.dShared, gated: true, bias: false, act: spec.mlp.act });
-    if (moe.nShared > 1) shared.stages[0]!.stage.note = `${moe.nShared} shared experts fused into one MLP of width ${moe.dShared}; every token uses them`;
+    const shared = mlp(spec, ctx, seq, x, {
+      key: 'mlp.shared',
+      label: 'Shared experts',
+      w: 'mlp.shared',
+      width: moe.dShared,
+      gated: true,
+      bias: false,
+      act: spec.mlp.act,
+    });
+    if (moe.nShared > 1)
+      shared.stages[0]!.stage.note =
+        `${moe.nShared} shared experts fused into one MLP of width ${moe.dShared}; every token uses them`;
     stages.push(...shared.stages);
     parts.push(shared.out);
     if (moe.sharedGate) {

@@ -4,7 +4,17 @@ import { groupLayers } from './layer-groups.js';
 import { attentionStages } from './shapes-attention.js';
 import { denseMlpStages, moeStages } from './shapes-mlp.js';
 import type { ArchSpec, LayerKind } from './spec.js';
-import { data, elements, matmulFlops, stage, FLOP_CONVENTION, type BuiltStage, type Stage, type StageCtx, type TensorRef } from './stage.js';
+import {
+  data,
+  elements,
+  matmulFlops,
+  stage,
+  FLOP_CONVENTION,
+  type BuiltStage,
+  type Stage,
+  type StageCtx,
+  type TensorRef,
+} from './stage.js';
 
 /** The walk-through pads the prompt to GPT-2's 1024-token context. */
 export const DEFAULT_SEQ_LEN = 1024;
@@ -64,7 +74,14 @@ function norm(spec: ArchSpec, ctx: StageCtx, key: string, label: string, x: Tens
 }
 
 function add(ctx: StageCtx, key: string, name: string, a: TensorRef, b: TensorRef, out: string): BuiltStage {
-  return stage(ctx, { key, name, op: 'add', inputs: [a, b], output: ref(`${ctx.prefix}${out}`, a.shape), flops: elements(ctx, [a.shape.reduce((x, y) => x * y, 1) / ctx.batch]) });
+  return stage(ctx, {
+    key,
+    name,
+    op: 'add',
+    inputs: [a, b],
+    output: ref(`${ctx.prefix}${out}`, a.shape),
+    flops: elements(ctx, [a.shape.reduce((x, y) => x * y, 1) / ctx.batch]),
+  });
 }
 
 /** One block of the given kind, from hook_resid_pre to hook_resid_post. */
@@ -73,7 +90,8 @@ function layerStages(spec: ArchSpec, ctx: StageCtx, seq: number, kind: LayerKind
   const resid = ref(`${ctx.prefix}hook_resid_pre`, data(ctx, [seq, d]));
   const out: BuiltStage[] = [];
   const post = spec.normPlacement === 'post';
-  const mlpOf = (x: TensorRef) => (kind.mlp === 'moe' && spec.moe ? moeStages(spec, ctx, seq, x) : denseMlpStages(spec, ctx, seq, x));
+  const mlpOf = (x: TensorRef) =>
+    kind.mlp === 'moe' && spec.moe ? moeStages(spec, ctx, seq, x) : denseMlpStages(spec, ctx, seq, x);
 
   if (post) {
     // GPT-1: x = ln_1(x + attn(x)); x = ln_2(x + mlp(x)).
@@ -115,21 +133,58 @@ export function shapeFlow(spec: ArchSpec, opts: ShapesOptions = {}): ShapesRepor
   const seq = opts.seqLen ?? Math.min(DEFAULT_SEQ_LEN, spec.maxPositions);
   const batch = opts.batch ?? 1;
   if (seq > spec.maxPositions) {
-    throw badRequest('seq_len_too_long', `seq_len ${seq} is longer than this model's context of ${spec.maxPositions} positions; use at most ${spec.maxPositions}.`, { limit: spec.maxPositions });
+    throw badRequest(
+      'seq_len_too_long',
+      `seq_len ${seq} is longer than this model's context of ${spec.maxPositions} positions; use at most ${spec.maxPositions}.`,
+      { limit: spec.maxPositions },
+    );
   }
-  if (!Number.isInteger(seq) || seq < 1) throw badRequest('invalid_seq_len', 'seq_len must be a whole number of at least 1.');
-  if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) throw badRequest('invalid_batch', `batch must be a whole number from 1 to ${MAX_BATCH}.`);
+  if (!Number.isInteger(seq) || seq < 1)
+    throw badRequest('invalid_seq_len', 'seq_len must be a whole number of at least 1.');
+  if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH)
+    throw badRequest('invalid_batch', `batch must be a whole number from 1 to ${MAX_BATCH}.`);
   const { dModel: d, vocabSize: V } = spec;
   const top: StageCtx = { batch, layer: null, group: null, prefix: '' };
   const pre: BuiltStage[] = [];
   const tokens = ref('tokens', [batch, seq]);
-  pre.push(stage(top, { key: 'tokenize', name: 'Tokenize', op: 'tokenize', output: tokens, flops: 0n, note: `text -> ${seq} token ids per sequence (shorter prompts are padded to seq_len)` }));
+  pre.push(
+    stage(top, {
+      key: 'tokenize',
+      name: 'Tokenize',
+      op: 'tokenize',
+      output: tokens,
+      flops: 0n,
+      note: `text -> ${seq} token ids per sequence (shorter prompts are padded to seq_len)`,
+    }),
+  );
   const embed = ref('hook_embed', data(top, [seq, d]));
-  pre.push(stage(top, { key: 'embed', name: 'Token embedding lookup', op: 'lookup', inputs: [ref('token_ids', data(top, [seq]))], weights: [ref('embed.W_E', [V, d])], output: embed, flops: spec.embedScale ? elements(top, [seq, d]) : 0n, note: spec.embedScale ? 'rows are multiplied by sqrt(d_model)' : 'one row of W_E per token id' }));
+  pre.push(
+    stage(top, {
+      key: 'embed',
+      name: 'Token embedding lookup',
+      op: 'lookup',
+      inputs: [ref('token_ids', data(top, [seq]))],
+      weights: [ref('embed.W_E', [V, d])],
+      output: embed,
+      flops: spec.embedScale ? elements(top, [seq, d]) : 0n,
+      note: spec.embedScale ? 'rows are multiplied by sqrt(d_model)' : 'one row of W_E per token id',
+    }),
+  );
   let resid = embed;
   if (spec.positions === 'learned') {
     resid = ref('blocks.0.hook_resid_pre', data(top, [seq, d]));
-    pre.push(stage(top, { key: 'pos_embed', name: 'Add learned position embedding', op: 'add', inputs: [embed, ref('hook_pos_embed', data(top, [seq, d]))], weights: [ref('pos_embed.W_pos', [spec.maxPositions, d])], output: resid, flops: elements(top, [seq, d]), note: `rows 0..${seq - 1} of W_pos` }));
+    pre.push(
+      stage(top, {
+        key: 'pos_embed',
+        name: 'Add learned position embedding',
+        op: 'add',
+        inputs: [embed, ref('hook_pos_embed', data(top, [seq, d]))],
+        weights: [ref('pos_embed.W_pos', [spec.maxPositions, d])],
+        output: resid,
+        flops: elements(top, [seq, d]),
+        note: `rows 0..${seq - 1} of W_pos`,
+      }),
+    );
   }
 
   const groups = groupLayers(spec.layers, true);
@@ -142,7 +197,16 @@ export function shapeFlow(spec: ArchSpec, opts: ShapesOptions = {}): ShapesRepor
     const per = built.reduce((a, s) => a + s.flops, 0n);
     layerBuilt.push({ built, count: g.indices.length });
     const w = g.kind.attention;
-    layerGroups.push({ id: g.id, layers: g.ranges, count: g.indices.length, representative: i, mlp: g.kind.mlp, attention: w.kind, sliding_window: w.kind === 'sliding' ? w.window : null, flops_per_layer: Number(per) });
+    layerGroups.push({
+      id: g.id,
+      layers: g.ranges,
+      count: g.indices.length,
+      representative: i,
+      mlp: g.kind.mlp,
+      attention: w.kind,
+      sliding_window: w.kind === 'sliding' ? w.window : null,
+      flops_per_layer: Number(per),
+    });
   }
 
   const post: BuiltStage[] = [];
@@ -153,11 +217,44 @@ export function shapeFlow(spec: ArchSpec, opts: ShapesOptions = {}): ShapesRepor
     last = n.stage.output;
   }
   const row = ref('last_row', data(top, [d]));
-  post.push(stage(top, { key: 'last_row', name: 'Take the last row', op: 'slice', inputs: [last], output: row, flops: 0n, note: 'only the last position predicts the next token' }));
+  post.push(
+    stage(top, {
+      key: 'last_row',
+      name: 'Take the last row',
+      op: 'slice',
+      inputs: [last],
+      output: row,
+      flops: 0n,
+      note: 'only the last position predicts the next token',
+    }),
+  );
   // Tied: show the stored embedding table itself (as the walk-through does); it is used transposed.
   const unembedW = spec.tiedEmbeddings ? ref('embed.W_E', [V, d]) : ref('unembed.W_U', [d, V]);
-  post.push(stage(top, { key: 'unembed', name: 'Unembedding', op: 'matmul', inputs: [row], weights: [unembedW], output: ref('logits', data(top, [V])), flops: matmulFlops(top, 1, d, V), note: spec.tiedEmbeddings ? `tied: reuses the embedding table embed.W_E [${V}, ${d}], transposed: [${d}] x [${d}, ${V}]` : 'a separate LM head (not tied to the embedding)' }));
-  post.push(stage(top, { key: 'next_token', name: 'Pick the next token', op: 'argmax', inputs: [ref('logits', data(top, [V]))], output: ref('next_token', data(top, [1])), flops: 0n, note: 'greedy argmax; sampling draws from softmax(logits / temperature) instead' }));
+  post.push(
+    stage(top, {
+      key: 'unembed',
+      name: 'Unembedding',
+      op: 'matmul',
+      inputs: [row],
+      weights: [unembedW],
+      output: ref('logits', data(top, [V])),
+      flops: matmulFlops(top, 1, d, V),
+      note: spec.tiedEmbeddings
+        ? `tied: reuses the embedding table embed.W_E [${V}, ${d}], transposed: [${d}] x [${d}, ${V}]`
+        : 'a separate LM head (not tied to the embedding)',
+    }),
+  );
+  post.push(
+    stage(top, {
+      key: 'next_token',
+      name: 'Pick the next token',
+      op: 'argmax',
+      inputs: [ref('logits', data(top, [V]))],
+      output: ref('next_token', data(top, [1])),
+      flops: 0n,
+      note: 'greedy argmax; sampling draws from softmax(logits / temperature) instead',
+    }),
+  );
 
   const sum = (xs: BuiltStage[]) => xs.reduce((a, s) => a + s.flops, 0n);
   const matmul = (xs: BuiltStage[]) => xs.reduce((a, s) => a + (s.stage.op === 'matmul' ? s.flops : 0n), 0n);

@@ -66,7 +66,8 @@ export interface StageCtx {
 export const data = (ctx: StageCtx, shape: number[]): number[] => (ctx.batch > 1 ? [ctx.batch, ...shape] : shape);
 
 /** Elements of a data shape for the whole batch. */
-export const elements = (ctx: StageCtx, shape: number[]): bigint => BigInt(ctx.batch) * shape.reduce((a, b) => a * BigInt(b), 1n);
+export const elements = (ctx: StageCtx, shape: number[]): bigint =>
+  BigInt(ctx.batch) * shape.reduce((a, b) => a * BigInt(b), 1n);
 
 /** 2*m*n*k for [m, k] x [k, n], times batch and `times` (e.g. heads). */
 export const matmulFlops = (ctx: StageCtx, m: number, k: number, n: number, times = 1): bigint =>

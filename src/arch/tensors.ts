@@ -30,7 +30,9 @@ export interface ParamTensor {
 const prod = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 function t(name: string, shape: number[], component: Component, role: Role, note?: string): ParamTensor {
-  return note === undefined ? { name, shape, count: prod(shape), component, role } : { name, shape, count: prod(shape), component, role, note };
+  return note === undefined
+    ? { name, shape, count: prod(shape), component, role }
+    : { name, shape, count: prod(shape), component, role, note };
 }
 
 /** A norm's parameters: weight, plus bias for LayerNorm. */
@@ -53,12 +55,36 @@ function attentionTensors(spec: ArchSpec): ParamTensor[] {
       out.push(t('attn.W_Q_a', [d, m.qLoraRank], 'attention', 'weight', 'query down-projection to q_lora_rank'));
       if (a.qkvBias) out.push(t('attn.b_Q_a', [m.qLoraRank], 'attention', 'bias'));
       out.push(...norm(spec, 'attn.q_a_norm', m.qLoraRank, 'attention'));
-      out.push(t('attn.W_Q_b', [a.nHeads, m.qLoraRank, qHead], 'attention', 'weight', 'query up-projection (nope + rope parts)'));
+      out.push(
+        t(
+          'attn.W_Q_b',
+          [a.nHeads, m.qLoraRank, qHead],
+          'attention',
+          'weight',
+          'query up-projection (nope + rope parts)',
+        ),
+      );
     }
-    out.push(t('attn.W_KV_a', [d, m.kvLoraRank + m.qkRopeHeadDim], 'attention', 'weight', 'joint KV down-projection plus the shared rope key'));
+    out.push(
+      t(
+        'attn.W_KV_a',
+        [d, m.kvLoraRank + m.qkRopeHeadDim],
+        'attention',
+        'weight',
+        'joint KV down-projection plus the shared rope key',
+      ),
+    );
     if (a.qkvBias) out.push(t('attn.b_KV_a', [m.kvLoraRank + m.qkRopeHeadDim], 'attention', 'bias'));
     out.push(...norm(spec, 'attn.kv_a_norm', m.kvLoraRank, 'attention'));
-    out.push(t('attn.W_KV_b', [a.nHeads, m.kvLoraRank, m.qkNopeHeadDim + m.vHeadDim], 'attention', 'weight', 'KV up-projection to per-head keys (nope) and values'));
+    out.push(
+      t(
+        'attn.W_KV_b',
+        [a.nHeads, m.kvLoraRank, m.qkNopeHeadDim + m.vHeadDim],
+        'attention',
+        'weight',
+        'KV up-projection to per-head keys (nope) and values',
+      ),
+    );
     out.push(t('attn.W_O', [a.nHeads, m.vHeadDim, d], 'attention', 'weight'));
     if (a.oBias) out.push(t('attn.b_O', [d], 'attention', 'bias'));
     return out;
@@ -71,15 +97,33 @@ function attentionTensors(spec: ArchSpec): ParamTensor[] {
     out.push(t('attn.b_K', [a.nKvHeads, a.dHead], 'attention', 'bias'));
     out.push(t('attn.b_V', [a.nKvHeads, a.dHead], 'attention', 'bias'));
   }
-  if (a.qkNorm) out.push(...norm(spec, 'attn.q_norm', a.dHead, 'attention'), ...norm(spec, 'attn.k_norm', a.dHead, 'attention'));
+  if (a.qkNorm)
+    out.push(...norm(spec, 'attn.q_norm', a.dHead, 'attention'), ...norm(spec, 'attn.k_norm', a.dHead, 'attention'));
   out.push(t('attn.W_O', [a.nHeads, a.dHead, d], 'attention', 'weight'));
   if (a.oBias) out.push(t('attn.b_O', [d], 'attention', 'bias'));
-  if (a.sinks) out.push(t('attn.sinks', [a.nHeads], 'attention', 'other', 'one learned sink logit per head, added to the softmax denominator'));
+  if (a.sinks)
+    out.push(
+      t(
+        'attn.sinks',
+        [a.nHeads],
+        'attention',
+        'other',
+        'one learned sink logit per head, added to the softmax denominator',
+      ),
+    );
   return out;
 }
 
 /** A (possibly gated) MLP of width `w`; prefix e.g. "mlp", "mlp.shared"; experts > 0 stacks the weights. */
-function mlpTensors(prefix: string, d: number, w: number, gated: boolean, bias: boolean, component: Component, experts = 0): ParamTensor[] {
+function mlpTensors(
+  prefix: string,
+  d: number,
+  w: number,
+  gated: boolean,
+  bias: boolean,
+  component: Component,
+  experts = 0,
+): ParamTensor[] {
   const lead = experts > 0 ? [experts] : [];
   const out: ParamTensor[] = [];
   if (gated) out.push(t(`${prefix}.W_gate`, [...lead, d, w], component, 'weight'));
@@ -101,7 +145,8 @@ function moeTensors(spec: ArchSpec): ParamTensor[] {
   out.push(...mlpTensors('mlp.experts', d, m.dExpert, true, m.expertBias, 'routed_experts', m.nExperts));
   if (m.dShared > 0) {
     out.push(...mlpTensors('mlp.shared', d, m.dShared, true, false, 'shared_experts'));
-    if (m.sharedGate) out.push(t('mlp.shared_gate.W', [d, 1], 'shared_experts', 'weight', 'sigmoid gate scaling the shared expert'));
+    if (m.sharedGate)
+      out.push(t('mlp.shared_gate.W', [d, 1], 'shared_experts', 'weight', 'sigmoid gate scaling the shared expert'));
   }
   return out;
 }
@@ -120,10 +165,27 @@ export function layerTensors(spec: ArchSpec, kind: LayerKind): ParamTensor[] {
 /** Embeddings, final norm and unembedding. */
 export function globalTensors(spec: ArchSpec): ParamTensor[] {
   const { vocabSize: v, dModel: d } = spec;
-  const out = [t('embed.W_E', [v, d], 'token_embedding', 'weight', spec.embedScale ? 'rows are multiplied by sqrt(d_model) on lookup' : undefined)];
-  if (spec.positions === 'learned') out.push(t('pos_embed.W_pos', [spec.maxPositions, d], 'position_embedding', 'weight'));
+  const out = [
+    t(
+      'embed.W_E',
+      [v, d],
+      'token_embedding',
+      'weight',
+      spec.embedScale ? 'rows are multiplied by sqrt(d_model) on lookup' : undefined,
+    ),
+  ];
+  if (spec.positions === 'learned')
+    out.push(t('pos_embed.W_pos', [spec.maxPositions, d], 'position_embedding', 'weight'));
   if (spec.finalNorm) out.push(...norm(spec, 'ln_final', d, 'final_norm'));
-  if (spec.tiedEmbeddings) out.push({ name: 'unembed.W_U', shape: [d, v], count: 0, component: 'lm_head', role: 'weight', note: 'tied: reuses embed.W_E transposed, counted once' });
+  if (spec.tiedEmbeddings)
+    out.push({
+      name: 'unembed.W_U',
+      shape: [d, v],
+      count: 0,
+      component: 'lm_head',
+      role: 'weight',
+      note: 'tied: reuses embed.W_E transposed, counted once',
+    });
   else out.push(t('unembed.W_U', [d, v], 'lm_head', 'weight'));
   return out;
 }

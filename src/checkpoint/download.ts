@@ -5,7 +5,14 @@ import { mkdir, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ProblemError, badRequest, conflict, notFound, serviceUnavailable, unprocessable } from '../errors/problem-error.js';
+import {
+  ProblemError,
+  badRequest,
+  conflict,
+  notFound,
+  serviceUnavailable,
+  unprocessable,
+} from '../errors/problem-error.js';
 import { checkModelName, importCheckpoint, type ImportResult } from './import.js';
 
 /** Short names for the five GPT-2 checkpoints; any other `owner/name` hub repo id is accepted as is. */
@@ -134,7 +141,13 @@ export async function sha256File(p: string): Promise<string> {
 }
 
 /** One GET into `part`, continuing after the bytes already there (Range) when there are any. */
-async function fetchInto(remote: RemoteFile, part: string, file: string, repo: string, o: DownloadOptions): Promise<void> {
+async function fetchInto(
+  remote: RemoteFile,
+  part: string,
+  file: string,
+  repo: string,
+  o: DownloadOptions,
+): Promise<void> {
   const have = await sizeOf(part);
   if (remote.size !== undefined && have === remote.size) return;
   if (remote.size !== undefined && have > remote.size) await truncate(part, 0);
@@ -146,7 +159,9 @@ async function fetchInto(remote: RemoteFile, part: string, file: string, repo: s
   const append = res.status === 206 && from > 0;
   if (!append && from > 0) await truncate(part, 0);
   let received = append ? from : 0;
-  const total = remote.size ?? (res.headers.get('content-length') ? Number(res.headers.get('content-length')) + received : undefined);
+  const total =
+    remote.size ??
+    (res.headers.get('content-length') ? Number(res.headers.get('content-length')) + received : undefined);
   if (!res.body) throw serviceUnavailable('download_failed', `${remote.url} sent no body.`);
   const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   body.on('data', (chunk: Buffer) => {
@@ -157,8 +172,18 @@ async function fetchInto(remote: RemoteFile, part: string, file: string, repo: s
 }
 
 /** Download one file to `<work>/<file>` with resume, size and sha256 checks. */
-async function downloadFile(work: string, file: string, repo: string, revision: string, o: DownloadOptions): Promise<void> {
-  const remote = await describeRemoteFile(fileUrl(o.baseUrl ?? DEFAULT_HF_ENDPOINT, repo, revision, file), repo, o.token);
+async function downloadFile(
+  work: string,
+  file: string,
+  repo: string,
+  revision: string,
+  o: DownloadOptions,
+): Promise<void> {
+  const remote = await describeRemoteFile(
+    fileUrl(o.baseUrl ?? DEFAULT_HF_ENDPOINT, repo, revision, file),
+    repo,
+    o.token,
+  );
   const part = path.join(work, `${file}.part`);
   const retries = o.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
@@ -179,7 +204,10 @@ async function downloadFile(work: string, file: string, repo: string, revision: 
   const got = await sizeOf(part);
   if (remote.size !== undefined && got !== remote.size) {
     await rm(part, { force: true });
-    throw unprocessable('size_mismatch', `${file}: received ${got} bytes but the hub announced ${remote.size}; the partial file was deleted.`);
+    throw unprocessable(
+      'size_mismatch',
+      `${file}: received ${got} bytes but the hub announced ${remote.size}; the partial file was deleted.`,
+    );
   }
   if (remote.sha256) {
     const actual = await sha256File(part);
@@ -205,7 +233,11 @@ export async function downloadModel(model: string, o: DownloadOptions): Promise<
   const modelsDir = path.resolve(o.modelsDir);
   if (!o.force && (await sizeOf(path.join(modelsDir, name, 'model.safetensors'))) > 0) {
     // Checked before the download too, so nobody waits for 6 GB to learn the name is taken.
-    throw conflict('model_exists', `A model named "${name}" already exists in ${modelsDir}; pass --force to replace it.`, { name });
+    throw conflict(
+      'model_exists',
+      `A model named "${name}" already exists in ${modelsDir}; pass --force to replace it.`,
+      { name },
+    );
   }
   const work = path.join(modelsDir, `.download-${name}`);
   await mkdir(work, { recursive: true });

@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Gpt2Dims } from '../runtime/types.js';
-import { CheckpointError, readSafetensorsHeader, type SafetensorsDtype, type SafetensorsHeader, type TensorInfo } from './safetensors.js';
+import {
+  CheckpointError,
+  readSafetensorsHeader,
+  type SafetensorsDtype,
+  type SafetensorsHeader,
+  type TensorInfo,
+} from './safetensors.js';
 
 export { CheckpointError } from './safetensors.js';
 
@@ -14,15 +20,33 @@ export const Gpt2HfConfigSchema = z
     n_layer: z.number().int().min(1).max(256),
     n_head: z.number().int().min(1).max(1024),
     n_embd: z.number().int().min(1).max(65536),
-    n_positions: z.number().int().min(1).max(1 << 20).optional(),
-    n_ctx: z.number().int().min(1).max(1 << 20).optional(),
-    vocab_size: z.number().int().min(1).max(1 << 24).default(50257),
+    n_positions: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20)
+      .optional(),
+    n_ctx: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20)
+      .optional(),
+    vocab_size: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 24)
+      .default(50257),
     n_inner: z.number().int().min(1).nullish(),
     layer_norm_epsilon: z.number().positive().max(1).default(1e-5),
     activation_function: z.literal('gelu_new').default('gelu_new'),
   })
   .refine((c) => c.n_embd % c.n_head === 0, { message: 'n_embd must be divisible by n_head', path: ['n_embd'] })
-  .refine((c) => c.n_positions !== undefined || c.n_ctx !== undefined, { message: 'n_positions (or n_ctx) is required', path: ['n_positions'] });
+  .refine((c) => c.n_positions !== undefined || c.n_ctx !== undefined, {
+    message: 'n_positions (or n_ctx) is required',
+    path: ['n_positions'],
+  });
 
 export type Gpt2HfConfig = z.infer<typeof Gpt2HfConfigSchema>;
 
@@ -83,7 +107,8 @@ export function expectedGpt2Tensors(d: Gpt2Dims): Map<string, number[]> {
 /** Buffers HF stores in some GPT-2 checkpoints that are not weights (the causal mask) and the tied head. */
 const IGNORED = /^(h\.\d+\.attn\.(bias|masked_bias)|lm_head\.weight)$/;
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Read config.json + model.safetensors in `dir` and validate them against each other; throws CheckpointError. */
 export async function inspectGpt2Checkpoint(dir: string): Promise<Gpt2Checkpoint> {
@@ -110,14 +135,24 @@ export async function inspectGpt2Checkpoint(dir: string): Promise<Gpt2Checkpoint
     if (tensors.has(name)) throw fail(`appears twice (with and without the transformer. prefix)`);
     if (!WEIGHT_DTYPES.includes(t.dtype)) throw fail(`dtype ${t.dtype} is not supported; expected F32, F16 or BF16`);
     dtype ??= t.dtype as WeightDtype;
-    if (t.dtype !== dtype) throw fail(`dtype ${t.dtype} differs from the checkpoint's ${dtype}; all weights must share one dtype`);
-    if (!sameShape(t.shape, shape)) throw fail(`expected shape [${shape.join(', ')}] for this config, got [${t.shape.join(', ')}]`);
+    if (t.dtype !== dtype)
+      throw fail(`dtype ${t.dtype} differs from the checkpoint's ${dtype}; all weights must share one dtype`);
+    if (!sameShape(t.shape, shape))
+      throw fail(`expected shape [${shape.join(', ')}] for this config, got [${t.shape.join(', ')}]`);
     tensors.set(name, t);
   }
   for (const name of expected.keys()) {
-    if (!tensors.has(name)) throw new CheckpointError(`Tensor ${name} is missing from ${weightsPath}.`, name, weightsPath);
+    if (!tensors.has(name))
+      throw new CheckpointError(`Tensor ${name} is missing from ${weightsPath}.`, name, weightsPath);
   }
-  return { config, dims, dtype: dtype as WeightDtype, tensors, files: { dir, config: configPath, weights: weightsPath }, header };
+  return {
+    config,
+    dims,
+    dtype: dtype as WeightDtype,
+    tensors,
+    files: { dir, config: configPath, weights: weightsPath },
+    header,
+  };
 }
 
 async function readConfig(configPath: string): Promise<Gpt2HfConfig> {

@@ -84,9 +84,13 @@ export async function importCheckpoint(sourceDir: string, options: ImportOptions
   if (dest === source) throw conflict('model_exists', `${source} is already the installed model "${name}".`);
   const present = await exists(dest);
   if (present && !options.force) {
-    throw conflict('model_exists', `A model named "${name}" already exists in ${modelsDir}; pass --force to replace it.`, {
-      name,
-    });
+    throw conflict(
+      'model_exists',
+      `A model named "${name}" already exists in ${modelsDir}; pass --force to replace it.`,
+      {
+        name,
+      },
+    );
   }
 
   await mkdir(modelsDir, { recursive: true });
@@ -95,7 +99,8 @@ export async function importCheckpoint(sourceDir: string, options: ImportOptions
   const trash = path.join(modelsDir, `.replaced-${name}-${suffix}`);
   await mkdir(tmp);
   try {
-    for (const file of CHECKPOINT_FILES) await placeFile(path.join(source, file), path.join(tmp, file), options.move ?? false);
+    for (const file of CHECKPOINT_FILES)
+      await placeFile(path.join(source, file), path.join(tmp, file), options.move ?? false);
     // Inspect the installed copy too: a copy truncated by a full disk must not become a model.
     await inspectGpt2Checkpoint(tmp);
     if (present) await rename(dest, trash);

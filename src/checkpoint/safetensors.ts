@@ -22,7 +22,16 @@ export class CheckpointError extends ProblemError {
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 export const DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 export interface TensorInfo {
@@ -59,16 +68,25 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
   }
   const fh = await open(path, 'r');
   try {
-    if (fileSize < 8) throw new CheckpointError(`${path} is ${fileSize} bytes, too short to be a safetensors file.`, undefined, path);
+    if (fileSize < 8)
+      throw new CheckpointError(`${path} is ${fileSize} bytes, too short to be a safetensors file.`, undefined, path);
     const prefix = Buffer.alloc(8);
     await fh.read(prefix, 0, 8, 0);
     const n = prefix.readBigUInt64LE(0);
     if (n > BigInt(MAX_HEADER_BYTES) || n < 2n) {
-      throw new CheckpointError(`${path} declares a ${n}-byte header; expected 2..${MAX_HEADER_BYTES} bytes (corrupt header).`, undefined, path);
+      throw new CheckpointError(
+        `${path} declares a ${n}-byte header; expected 2..${MAX_HEADER_BYTES} bytes (corrupt header).`,
+        undefined,
+        path,
+      );
     }
     const headerLength = Number(n);
     if (8 + headerLength > fileSize) {
-      throw new CheckpointError(`${path} declares a ${headerLength}-byte header but the file has only ${fileSize} bytes (truncated).`, undefined, path);
+      throw new CheckpointError(
+        `${path} declares a ${headerLength}-byte header but the file has only ${fileSize} bytes (truncated).`,
+        undefined,
+        path,
+      );
     }
     const buf = Buffer.alloc(headerLength);
     await fh.read(buf, 0, headerLength, 8);
@@ -102,17 +120,26 @@ function parseHeader(path: string, text: string, headerLength: number, fileSize:
     if (typeof raw !== 'object' || raw === null) throw bad('entry must be an object');
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw bad(`unsupported dtype ${JSON.stringify(dtype)}`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad('shape must be a list of non-negative integers');
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw bad('shape must be a list of non-negative integers');
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw bad('data_offsets must be [begin, end] with non-negative integers');
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) throw bad(`data_offsets [${begin}, ${end}] end before they begin`);
-    if (end > dataSize) throw bad(`data ends at byte ${end} but the file holds only ${dataSize} data bytes (truncated file)`);
+    if (end > dataSize)
+      throw bad(`data ends at byte ${end} but the file holds only ${dataSize} data bytes (truncated file)`);
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     const expected = numel * DTYPE_BYTES[dtype as SafetensorsDtype];
-    if (end - begin !== expected) throw bad(`holds ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`);
-    tensors.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], dataOffset: dataStart + begin, byteLength: expected });
+    if (end - begin !== expected)
+      throw bad(`holds ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`);
+    tensors.push({
+      name,
+      dtype: dtype as SafetensorsDtype,
+      shape: shape as number[],
+      dataOffset: dataStart + begin,
+      byteLength: expected,
+    });
   }
   tensors.sort((a, b) => a.dataOffset - b.dataOffset || a.byteLength - b.byteLength);
   for (let i = 1; i < tensors.length; i++) {
@@ -126,7 +153,12 @@ function parseHeader(path: string, text: string, headerLength: number, fileSize:
 }
 
 function parseMetadata(path: string, raw: unknown): Record<string, string> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')) {
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    Array.isArray(raw) ||
+    !Object.values(raw).every((v) => typeof v === 'string')
+  ) {
     throw new CheckpointError(`__metadata__ in ${path} must map strings to strings.`, undefined, path);
   }
   return raw as Record<string, string>;
@@ -156,7 +188,8 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
       try {
         const bytes = Buffer.alloc(t.byteLength);
         const { bytesRead } = await fh.read(bytes, 0, t.byteLength, t.dataOffset);
-        if (bytesRead !== t.byteLength) throw new CheckpointError(`Tensor ${name} in ${path} is truncated.`, name, path);
+        if (bytesRead !== t.byteLength)
+          throw new CheckpointError(`Tensor ${name} in ${path} is truncated.`, name, path);
         return toFloat32(bytes, t.dtype);
       } finally {
         await fh.close();
@@ -217,7 +250,8 @@ export function floatToBfloat16(value: number): number {
 
 function toFloat32(bytes: Buffer, dtype: SafetensorsDtype): Float32Array {
   // Little-endian host (x86/arm64): F32 bytes are already float32 values.
-  if (dtype === 'F32') return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  if (dtype === 'F32')
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength / DTYPE_BYTES[dtype];
   const out = new Float32Array(n);
@@ -250,13 +284,18 @@ export interface TensorToWrite {
 }
 
 /** Write a safetensors file (header padded with spaces to 8 bytes so every tensor is aligned). */
-export async function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): Promise<void> {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
     const numel = t.shape.reduce((a, b) => a * b, 1);
-    if (numel !== t.data.length) throw new Error(`writeSafetensors: ${t.name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    if (numel !== t.data.length)
+      throw new Error(`writeSafetensors: ${t.name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     const size = numel * DTYPE_BYTES[t.dtype];
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
     offset += size;

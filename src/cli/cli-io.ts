@@ -39,7 +39,12 @@ export function parseOneArgCli<O extends NonNullable<ParseArgsOptions>>(
   usage: string,
   options: O,
   what: string,
-): { values: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>>['values']; arg: string } | number {
+):
+  | {
+      values: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>>['values'];
+      arg: string;
+    }
+  | number {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options });

@@ -1,7 +1,13 @@
 // npm run model:download -- gpt2|distilgpt2|gpt2-medium|gpt2-large|gpt2-xl|owner/repo: fetch from the hub and install.
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.js';
-import { DEFAULT_HF_ENDPOINT, KNOWN_GPT2_REPOS, downloadModel, resolveRepo, type DownloadProgress } from '../checkpoint/download.js';
+import {
+  DEFAULT_HF_ENDPOINT,
+  KNOWN_GPT2_REPOS,
+  downloadModel,
+  resolveRepo,
+  type DownloadProgress,
+} from '../checkpoint/download.js';
 import { describeCliError, parseOneArgCli, type CliIo, processIo } from './cli-io.js';
 
 const USAGE = `Usage: npm run model:download -- <model> [--name NAME] [--revision REV] [--base-url URL] [--force] [--models-dir DIR]
@@ -63,7 +69,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       token: io.env.HF_TOKEN || undefined,
       force: values.force,
       onProgress: progressPrinter(io),
-      onRetry: (i) => io.err(`\n${i.file}: connection lost (${i.reason}); resuming from ${mb(i.resumeFrom)} MB (attempt ${i.attempt + 1})\n`),
+      onRetry: (i) =>
+        io.err(
+          `\n${i.file}: connection lost (${i.reason}); resuming from ${mb(i.resumeFrom)} MB (attempt ${i.attempt + 1})\n`,
+        ),
     });
     const d = r.checkpoint.dims;
     io.out(

@@ -162,8 +162,10 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
             return;
           }
           io.out(
-            `\n${s.cyan(visible(m.token.text))} ${s.dim(`#${m.index} pos ${m.position} p=${m.prob.toFixed(4)} ` +
-              `rank ${m.sampling.rank}${m.sampling.greedy ? ' greedy' : ` u=${(m.sampling.draw ?? 0).toFixed(4)}`}`)}\n`,
+            `\n${s.cyan(visible(m.token.text))} ${s.dim(
+              `#${m.index} pos ${m.position} p=${m.prob.toFixed(4)} ` +
+                `rank ${m.sampling.rank}${m.sampling.greedy ? ' greedy' : ` u=${(m.sampling.draw ?? 0).toFixed(4)}`}`,
+            )}\n`,
           );
           io.out(`${layerLines(lastStep, m, io.isTty).join('\n')}\n`);
           return;

@@ -45,7 +45,11 @@ export function sendProblem(reply: FastifyReply, problem: ProblemBody): FastifyR
 
 /** Map Fastify's own client errors (bad JSON, wrong content type, huge body) to stable codes. */
 const FASTIFY_CODES: Record<string, { code: string; title: string; detail: (e: FastifyError) => string }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', title: 'Bad request', detail: () => 'The request body is not valid JSON.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    code: 'invalid_json',
+    title: 'Bad request',
+    detail: () => 'The request body is not valid JSON.',
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
     code: 'empty_body',
     title: 'Bad request',
@@ -92,19 +96,34 @@ export function installErrorHandling(app: FastifyInstance): void {
     const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
     if (known) return sendProblem(reply, body(request, status, known.code, known.title, known.detail(fe)));
     if (status >= 400 && status < 500) {
-      return sendProblem(reply, body(request, status, 'bad_request', 'Bad request', fe.message || 'The request is invalid.'));
+      return sendProblem(
+        reply,
+        body(request, status, 'bad_request', 'Bad request', fe.message || 'The request is invalid.'),
+      );
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(
       reply,
-      body(request, 500, 'internal_error', 'Internal server error', 'Something went wrong on our side; the error was logged.'),
+      body(
+        request,
+        500,
+        'internal_error',
+        'Internal server error',
+        'Something went wrong on our side; the error was logged.',
+      ),
     );
   });
 
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
-      body(request, 404, 'route_not_found', 'Not found', `There is no route ${request.method} ${request.url.split('?')[0]}.`),
+      body(
+        request,
+        404,
+        'route_not_found',
+        'Not found',
+        `There is no route ${request.method} ${request.url.split('?')[0]}.`,
+      ),
     ),
   );
 }

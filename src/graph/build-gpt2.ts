@@ -20,7 +20,14 @@ const TOTAL = 'total_pos';
 /** Graph dims of a catalogue hook (HOOK_SITES dim words -> numbers / symbols). */
 export function hookGraphDims(dims: readonly HookDim[], d: Gpt2Dims): Dim[] {
   const table: Record<HookDim, Dim> = {
-    pos: POS, query_pos: POS, key_pos: TOTAL, head: d.nHead, d_model: d.dModel, d_head: d.dHead, d_mlp: d.dMlp, d_vocab: d.dVocab,
+    pos: POS,
+    query_pos: POS,
+    key_pos: TOTAL,
+    head: d.nHead,
+    d_model: d.dModel,
+    d_head: d.dHead,
+    d_mlp: d.dMlp,
+    d_vocab: d.dVocab,
   };
   return dims.map((w) => table[w]);
 }
@@ -62,7 +69,10 @@ export function buildGpt2Graph(ckpt: Gpt2Checkpoint, weightsLocation: string): U
   // [1, total_pos] > [pos, 1] -> [pos, total_pos]: true where the key lies in the query's future
   const causalMask = g.op(
     'Greater',
-    [g.op('Unsqueeze', [keyPositions, c.axis0], undefined, {}, s), g.op('Unsqueeze', [positions, c.axis1], undefined, {}, s)],
+    [
+      g.op('Unsqueeze', [keyPositions, c.axis0], undefined, {}, s),
+      g.op('Unsqueeze', [positions, c.axis1], undefined, {}, s),
+    ],
     'causal_mask',
   );
 
@@ -102,7 +112,11 @@ export function buildGpt2Graph(ckpt: Gpt2Checkpoint, weightsLocation: string): U
     const z = g.op('Transpose', [zh], `${b}.attn.hook_z`, { perm: [1, 0, 2] });
     // [pos, head*d_head] @ [d_model, d_model] + [d_model] -> [pos, d_model]
     const zFlat = g.op('Reshape', [z, c.modelShape], undefined, {}, b);
-    const attnOut = g.op('Add', [g.op('MatMul', [zFlat, L.attnProjW], undefined, {}, b), L.attnProjB], `${b}.hook_attn_out`);
+    const attnOut = g.op(
+      'Add',
+      [g.op('MatMul', [zFlat, L.attnProjW], undefined, {}, b), L.attnProjB],
+      `${b}.hook_attn_out`,
+    );
     const mid = g.op('Add', [resid, attnOut], `${b}.hook_resid_mid`);
 
     // ---- MLP
@@ -138,7 +152,13 @@ function geluNew(g: GraphBuilder, x: string, out: string, scope: string): string
   const half = g.constFloat(`${scope}/gelu_half`, [0.5]);
   const one = g.constFloat(`${scope}/gelu_one`, [1]);
   const cube = g.op('Pow', [x, g.constFloat(`${scope}/gelu_three`, [3])], undefined, {}, scope); // [pos, d_mlp]
-  const inner = g.op('Mul', [k, g.op('Add', [x, g.op('Mul', [a, cube], undefined, {}, scope)], undefined, {}, scope)], undefined, {}, scope);
+  const inner = g.op(
+    'Mul',
+    [k, g.op('Add', [x, g.op('Mul', [a, cube], undefined, {}, scope)], undefined, {}, scope)],
+    undefined,
+    {},
+    scope,
+  );
   const t = g.op('Tanh', [inner], undefined, {}, scope);
   return g.op('Mul', [g.op('Mul', [half, x], undefined, {}, scope), g.op('Add', [one, t], undefined, {}, scope)], out);
 }

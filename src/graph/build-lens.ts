@@ -15,7 +15,10 @@ export function buildLensGraph(ckpt: Gpt2Checkpoint, weightsLocation: string): U
   const d = ckpt.dims;
   const g = new GraphBuilder('gpt2_logit_lens');
   const wte = externalWeight(g, ckpt, 'wte.weight', weightsLocation);
-  const ln = { w: externalWeight(g, ckpt, 'ln_f.weight', weightsLocation), b: externalWeight(g, ckpt, 'ln_f.bias', weightsLocation) };
+  const ln = {
+    w: externalWeight(g, ckpt, 'ln_f.weight', weightsLocation),
+    b: externalWeight(g, ckpt, 'ln_f.bias', weightsLocation),
+  };
   g.input(LENS_ROWS, DT.FLOAT, ['rows', d.dModel]);
   g.input(LENS_K, DT.INT64, [1]);
   g.input(LENS_TRACK_IDS, DT.INT64, ['tracked']);

@@ -13,9 +13,23 @@ export function externalWeight(g: GraphBuilder, ckpt: Gpt2Checkpoint, name: stri
   const t = ckpt.tensors.get(name);
   if (!t) throw new Error(`externalWeight: checkpoint has no tensor ${name}`);
   if (ckpt.dtype === 'F32') {
-    return g.external({ name, elemType: DT.FLOAT, dims: t.shape, location, offset: t.dataOffset, length: t.byteLength });
+    return g.external({
+      name,
+      elemType: DT.FLOAT,
+      dims: t.shape,
+      location,
+      offset: t.dataOffset,
+      length: t.byteLength,
+    });
   }
-  const raw = g.external({ name: `${name}.${ckpt.dtype}`, elemType: ELEM[ckpt.dtype], dims: t.shape, location, offset: t.dataOffset, length: t.byteLength });
+  const raw = g.external({
+    name: `${name}.${ckpt.dtype}`,
+    elemType: ELEM[ckpt.dtype],
+    dims: t.shape,
+    location,
+    offset: t.dataOffset,
+    length: t.byteLength,
+  });
   return g.op('Cast', [raw], name, { to: DT.FLOAT });
 }
 
@@ -74,7 +88,13 @@ export function layerNorm(g: GraphBuilder, x: string, ln: LnWeights, eps: number
   const eq = g.constFloat(`${prefix}/eps`, [eps]);
   const mean = g.op('ReduceMean', [x], undefined, { axes: [-1], keepdims: 1 }, prefix); // [rows, 1]
   const centred = g.op('Sub', [x, mean], undefined, {}, prefix); // [rows, d_model]
-  const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred], undefined, {}, prefix)], undefined, { axes: [-1], keepdims: 1 }, prefix); // [rows, 1]
+  const variance = g.op(
+    'ReduceMean',
+    [g.op('Mul', [centred, centred], undefined, {}, prefix)],
+    undefined,
+    { axes: [-1], keepdims: 1 },
+    prefix,
+  ); // [rows, 1]
   const scale = g.op('Sqrt', [g.op('Add', [variance, eq], undefined, {}, prefix)], undefined, {}, prefix); // [rows, 1]
   g.op('Squeeze', [scale, g.constInt64(`${prefix}/squeeze_axes`, [1])], `${prefix}.hook_scale`); // [rows]
   const normed = g.op('Div', [centred, scale], undefined, {}, prefix); // [rows, d_model]

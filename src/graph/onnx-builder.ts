@@ -73,8 +73,19 @@ export class GraphBuilder {
    * Add a node. `out` names its output(s); omitted = a fresh internal name under `scope`.
    * Returns the output names (first one for the common single-output case via `[0]`).
    */
-  node(opType: string, inputs: readonly string[], out?: string | readonly string[], attrs: Record<string, AttrValue> = {}, scope = ''): string[] {
-    const outs = out === undefined ? [`${scope}${scope ? '/' : ''}${opType}_${this.counter++}`] : typeof out === 'string' ? [out] : [...out];
+  node(
+    opType: string,
+    inputs: readonly string[],
+    out?: string | readonly string[],
+    attrs: Record<string, AttrValue> = {},
+    scope = '',
+  ): string[] {
+    const outs =
+      out === undefined
+        ? [`${scope}${scope ? '/' : ''}${opType}_${this.counter++}`]
+        : typeof out === 'string'
+          ? [out]
+          : [...out];
     outs.forEach((o) => this.claim(o));
     this.nodes.push({
       opType,
@@ -87,7 +98,13 @@ export class GraphBuilder {
   }
 
   /** Single-output shorthand for node(). */
-  op(opType: string, inputs: readonly string[], out?: string, attrs: Record<string, AttrValue> = {}, scope = ''): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    out?: string,
+    attrs: Record<string, AttrValue> = {},
+    scope = '',
+  ): string {
     return this.node(opType, inputs, out, attrs, scope)[0];
   }
 
@@ -138,7 +155,13 @@ export class GraphBuilder {
       opsetImport: [{ domain: '', version: OPSET }],
       producerName: 'tensortrace',
       docString,
-      graph: { name: this.graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
+      graph: {
+        name: this.graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
     });
     return onnx.ModelProto.encode(model).finish();
   }

@@ -58,7 +58,10 @@ function loadKnown(log: FastifyBaseLogger): KnownArchitectures | null {
   try {
     return ArchRegistry.load(path.join(PROJECT_ROOT, 'models', 'registry'));
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'architecture registry unavailable; unknown model names get no registry hints');
+    log.warn(
+      { err: (err as Error).message },
+      'architecture registry unavailable; unknown model names get no registry hints',
+    );
     return null;
   }
 }
@@ -79,7 +82,10 @@ function editDistance(a: string, b: string): number {
 }
 
 async function isFile(p: string): Promise<boolean> {
-  return stat(p).then((s) => s.isFile(), () => false);
+  return stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 /** Scan MODELS_DIR once: every sub-folder holding a valid GPT-2 checkpoint; everything else is skipped with a log line saying why. */
@@ -98,7 +104,13 @@ export async function scanModelsDir(dir: string, log: FastifyBaseLogger): Promis
       log.debug({ folder }, 'skipping folder: hidden, or the architecture registry');
       continue;
     }
-    const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(folder).then((s) => s.isDirectory(), () => false)));
+    const isDir =
+      e.isDirectory() ||
+      (e.isSymbolicLink() &&
+        (await stat(folder).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )));
     if (!isDir) continue;
     if (!(await isFile(path.join(folder, 'config.json'))) || !(await isFile(path.join(folder, 'model.safetensors')))) {
       log.info({ folder }, 'skipping model folder: needs config.json and model.safetensors');
@@ -106,7 +118,8 @@ export async function scanModelsDir(dir: string, log: FastifyBaseLogger): Promis
     }
     let modelType: unknown;
     try {
-      modelType = (JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8')) as { model_type?: unknown }).model_type;
+      modelType = (JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8')) as { model_type?: unknown })
+        .model_type;
     } catch {
       log.warn({ folder }, 'skipping model folder: config.json is not valid JSON');
       continue;
@@ -158,10 +171,14 @@ export default fp<ModelRegistryOptions>(
         .slice(0, 3)
         .map((x) => x.n);
       const suggestions = [...new Set([...runnable, ...(known()?.closestNames(name, 3) ?? [])])];
-      throw notFound('unknown_model', `There is no model named "${name}". Runnable here: ${[...byName.keys()].join(', ') || 'none'}.`, {
-        suggestions,
-        runnable_models: [...byName.keys()],
-      });
+      throw notFound(
+        'unknown_model',
+        `There is no model named "${name}". Runnable here: ${[...byName.keys()].join(', ') || 'none'}.`,
+        {
+          suggestions,
+          runnable_models: [...byName.keys()],
+        },
+      );
     };
 
     const get = (requested: string): Promise<Gpt2Runtime> => {
@@ -178,7 +195,10 @@ export default fp<ModelRegistryOptions>(
       // MODEL_WORKERS >= 1: the sessions live in worker threads (a crashed worker restarts on its next request);
       // 0: on this thread, where every forward pass blocks the event loop.
       const options = { name, threads: ORT_THREADS || undefined, logger: app.log };
-      const load = MODEL_WORKERS > 0 ? WorkerRuntime.load(info.dir, { ...options, workers: MODEL_WORKERS }) : loadGpt2Runtime(info.dir, options);
+      const load =
+        MODEL_WORKERS > 0
+          ? WorkerRuntime.load(info.dir, { ...options, workers: MODEL_WORKERS })
+          : loadGpt2Runtime(info.dir, options);
       const p: Promise<Gpt2Runtime> = load.then(
         (rt: Gpt2Runtime) => {
           loaded.set(name, rt);
@@ -189,7 +209,10 @@ export default fp<ModelRegistryOptions>(
           // Forget the failed attempt so a later request can retry (e.g. after the file is fixed).
           loading.delete(name);
           app.log.error({ model: name, err }, 'model failed to load');
-          throw serviceUnavailable('model_load_failed', `The model "${name}" could not be loaded; the error was logged.`);
+          throw serviceUnavailable(
+            'model_load_failed',
+            `The model "${name}" could not be loaded; the error was logged.`,
+          );
         },
       );
       loading.set(name, p);

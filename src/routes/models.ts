@@ -24,7 +24,6 @@ export interface ModelRoutesOptions {
   registry?: ArchRegistry;
 }
 
-
 function summary(v: ModelView) {
   const pub = v.entry?.published;
   return {
@@ -45,7 +44,14 @@ function paramsBody(model: string | null, spec: ArchSpec) {
   const p = countParams(spec);
   // layer_kinds already says which layer is which; the per-layer list would repeat it n_layers times.
   const { layers: _perLayer, ...described } = spec;
-  return { model, model_type: spec.modelType, family: spec.family, ...p, notes: [...spec.notes], spec: described as unknown as Record<string, unknown> };
+  return {
+    model,
+    model_type: spec.modelType,
+    family: spec.family,
+    ...p,
+    notes: [...spec.notes],
+    spec: described as unknown as Record<string, unknown>,
+  };
 }
 
 function shapesBody(model: string | null, spec: ArchSpec, q: { seq_len?: number; batch?: number }) {
@@ -55,7 +61,8 @@ function shapesBody(model: string | null, spec: ArchSpec, q: { seq_len?: number;
 const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) => {
   const registry = opts.registry ?? ArchRegistry.load(DEFAULT_REGISTRY_DIR);
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const runnable = (): RunnableRef[] => app.models.list().map((m) => ({ name: m.name, config: (m as { config?: Record<string, unknown> }).config }));
+  const runnable = (): RunnableRef[] =>
+    app.models.list().map((m) => ({ name: m.name, config: (m as { config?: Record<string, unknown> }).config }));
   const errors = { 400: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema };
 
   r.get(
@@ -64,7 +71,8 @@ const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) =
       schema: {
         tags: ['models'],
         summary: 'List known architectures and runnable models',
-        description: 'Registry entries (famous model families, parameter math only) and installed checkpoints (runnable: true). Filter with ?family=llama.',
+        description:
+          'Registry entries (famous model families, parameter math only) and installed checkpoints (runnable: true). Filter with ?family=llama.',
         querystring: ModelListQuery,
         response: { 200: ModelListSchema, 400: ProblemSchema },
       },
@@ -81,21 +89,34 @@ const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) =
       schema: {
         tags: ['models'],
         summary: 'One model: config, sources, published and computed counts',
-        description: 'Names are matched case-insensitively, with or without the org prefix, treating "_", "." and "-" alike (llama-3-8b, meta-llama/Meta-Llama-3-8B).',
+        description:
+          'Names are matched case-insensitively, with or without the org prefix, treating "_", "." and "-" alike (llama-3-8b, meta-llama/Meta-Llama-3-8B).',
         params: ModelNameParams,
         response: { 200: ModelDetailSchema, 404: ProblemSchema },
       },
     },
     async (req) => {
       const v = resolveModel(registry, runnable(), req.params.name);
-      return { ...summary(v), config: v.config, library_defaults: v.entry?.library_defaults ?? {}, source: v.entry?.source ?? {}, published_detail: v.entry?.published ?? null };
+      return {
+        ...summary(v),
+        config: v.config,
+        library_defaults: v.entry?.library_defaults ?? {},
+        source: v.entry?.source ?? {},
+        published_detail: v.entry?.published ?? null,
+      };
     },
   );
 
   r.get(
     '/models/:name/params',
     {
-      schema: { tags: ['models'], summary: 'Parameter counts of a known model', description: 'Counted from the config (never a stored total); see docs/arch-math.md for the conventions.', params: ModelNameParams, response: { 200: ParamsReportSchema, 404: ProblemSchema } },
+      schema: {
+        tags: ['models'],
+        summary: 'Parameter counts of a known model',
+        description: 'Counted from the config (never a stored total); see docs/arch-math.md for the conventions.',
+        params: ModelNameParams,
+        response: { 200: ParamsReportSchema, 404: ProblemSchema },
+      },
     },
     async (req) => {
       const v = resolveModel(registry, runnable(), req.params.name);
@@ -109,7 +130,8 @@ const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) =
       schema: {
         tags: ['models'],
         summary: 'Shape flow of one forward pass of a known model',
-        description: "Stages of one representative layer per layer kind, with repeat counts; seq_len defaults to min(1024, the model's context), batch to 1.",
+        description:
+          "Stages of one representative layer per layer kind, with repeat counts; seq_len defaults to min(1024, the model's context), batch to 1.",
         params: ModelNameParams,
         querystring: ShapesQuery,
         response: { 200: ShapesReportSchema, ...errors },
@@ -124,7 +146,13 @@ const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) =
   r.post(
     '/models/params',
     {
-      schema: { tags: ['models'], summary: 'Parameter counts of any config.json', description: 'POST the contents of a Hugging Face config.json as the body.', body: HfConfigSchema, response: { 200: ParamsReportSchema, 400: ProblemSchema, 422: ProblemSchema } },
+      schema: {
+        tags: ['models'],
+        summary: 'Parameter counts of any config.json',
+        description: 'POST the contents of a Hugging Face config.json as the body.',
+        body: HfConfigSchema,
+        response: { 200: ParamsReportSchema, 400: ProblemSchema, 422: ProblemSchema },
+      },
     },
     async (req) => paramsBody(null, normalizeConfig(req.body)),
   );
@@ -135,7 +163,8 @@ const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) =
       schema: {
         tags: ['models'],
         summary: 'Shape flow of any config.json',
-        description: 'POST the contents of a Hugging Face config.json as the body; seq_len and batch go in the query string.',
+        description:
+          'POST the contents of a Hugging Face config.json as the body; seq_len and batch go in the query string.',
         querystring: ShapesQuery,
         body: HfConfigSchema,
         response: { 200: ShapesReportSchema, 400: ProblemSchema, 422: ProblemSchema },

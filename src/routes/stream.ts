@@ -57,7 +57,8 @@ export default fp(
               'The protocol is described in docs/stream-protocol.md.',
           );
         },
-        wsHandler: (socket) => handleConnection(socket, { hub, registry: app.models, config: app.config, log: app.log }),
+        wsHandler: (socket) =>
+          handleConnection(socket, { hub, registry: app.models, config: app.config, log: app.log }),
       });
     });
   },

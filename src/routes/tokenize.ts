@@ -24,7 +24,12 @@ const tokenizeRoutes: FastifyPluginAsync = async (app) => {
       // Every runnable model is a GPT-2 checkpoint sharing this tokenizer; the name is still checked.
       const model = app.models.resolve(request.body.model ?? app.models.defaultName).name;
       const ids = encode(request.body.text);
-      return { model, ids, tokens: ids.map((id, position) => ({ id, text: tokenText(id), position })), count: ids.length };
+      return {
+        model,
+        ids,
+        tokens: ids.map((id, position) => ({ id, text: tokenText(id), position })),
+        count: ids.length,
+      };
     },
   );
 };

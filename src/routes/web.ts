@@ -23,7 +23,8 @@ const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts) => {
       `The web page has not been built: ${path.relative(PROJECT_ROOT, index) || index} is missing. ` +
         'Run `npm run build:web` (or `npm run build`) and reload.',
     );
-  if (!existsSync(index)) app.log.warn({ root }, 'web bundle missing: run `npm run build:web`; / answers 503 until then');
+  if (!existsSync(index))
+    app.log.warn({ root }, 'web bundle missing: run `npm run build:web`; / answers 503 until then');
 
   await app.register(fastifyStatic, {
     root: path.join(root, 'assets'),

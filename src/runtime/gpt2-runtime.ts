@@ -7,7 +7,16 @@ import { INPUT_IDS, pastKey, pastValue, presentKey, presentValue } from '../grap
 import { LENS_K, LENS_ROWS, LENS_TOP_IDS, LENS_TOP_PROBS, LENS_TRACK_IDS, LENS_TRACKED } from '../graph/build-lens.js';
 import { cacheReleased, Gpt2KvCache, type CachedTensor } from './kv-cache.js';
 import { guardedRun, type RuntimeLogger } from './ort-guard.js';
-import type { Activation, ForwardRequest, ForwardResult, Gpt2Dims, Gpt2Runtime, KvCache, LensRequest, LensRow } from './types.js';
+import type {
+  Activation,
+  ForwardRequest,
+  ForwardResult,
+  Gpt2Dims,
+  Gpt2Runtime,
+  KvCache,
+  LensRequest,
+  LensRow,
+} from './types.js';
 
 /**
  * Runs on the calling thread. onnxruntime-node's session.run() only defers the work with setImmediate and then
@@ -48,7 +57,11 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     if (ids.length === 0) throw badRequest('empty_input', 'Give at least one token id to run the model on.');
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= d.dVocab) {
-        throw badRequest('invalid_token_id', `Token id ${id} is outside the vocabulary of ${this.name} [0, ${d.dVocab}).`, { token_id: id });
+        throw badRequest(
+          'invalid_token_id',
+          `Token id ${id} is outside the vocabulary of ${this.name} [0, ${d.dVocab}).`,
+          { token_id: id },
+        );
       }
     }
     if (past.length + ids.length > d.nCtx) {
@@ -60,11 +73,17 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     }
     const unknown = req.hooks.filter((h) => !this.hookSet.has(h));
     if (unknown.length) {
-      throw badRequest('unknown_hook', `${this.name} has no hook named ${unknown.map((h) => JSON.stringify(h)).join(', ')}.`, { unknown });
+      throw badRequest(
+        'unknown_hook',
+        `${this.name} has no hook named ${unknown.map((h) => JSON.stringify(h)).join(', ')}.`,
+        { unknown },
+      );
     }
 
     // feeds: ids [pos] and past keys/values [head, past_pos, d_head]
-    const feeds: Record<string, ort.Tensor> = { [INPUT_IDS]: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [ids.length]) };
+    const feeds: Record<string, ort.Tensor> = {
+      [INPUT_IDS]: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [ids.length]),
+    };
     for (let i = 0; i < d.nLayer; i++) {
       feeds[pastKey(i)] = new ort.Tensor('float32', past.keys[i].data, [...past.keys[i].dims]);
       feeds[pastValue(i)] = new ort.Tensor('float32', past.values[i].data, [...past.values[i].dims]);
@@ -75,10 +94,18 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     for (let i = 0; i < d.nLayer; i++) fetches.add(presentKey(i)).add(presentValue(i));
 
     const t0 = performance.now();
-    const out = await guardedRun(this.forwardSession, feeds, [...fetches], { model: this.name, graph: 'forward', logger: this.logger });
+    const out = await guardedRun(this.forwardSession, feeds, [...fetches], {
+      model: this.name,
+      graph: 'forward',
+      logger: this.logger,
+    });
     const runMs = performance.now() - t0;
 
-    const activation = (hook: string): Activation => ({ hook, dims: out[hook].dims, data: out[hook].data as Float32Array });
+    const activation = (hook: string): Activation => ({
+      hook,
+      dims: out[hook].dims,
+      data: out[hook].data as Float32Array,
+    });
     const cached = (name: string): CachedTensor => {
       const t = out[name];
       return { data: t.data as Float32Array, dims: [t.dims[0], t.dims[1], t.dims[2]] };
@@ -98,7 +125,10 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     this.assertOpen();
     const d = this.dims;
     if (!Number.isInteger(req.nRows) || req.nRows < 0 || req.rows.length !== req.nRows * d.dModel) {
-      throw badRequest('invalid_lens_rows', `Logit lens rows must be [nRows, ${d.dModel}]; got ${req.rows.length} values for ${req.nRows} rows.`);
+      throw badRequest(
+        'invalid_lens_rows',
+        `Logit lens rows must be [nRows, ${d.dModel}]; got ${req.rows.length} values for ${req.nRows} rows.`,
+      );
     }
     if (!Number.isInteger(req.topK) || req.topK < 1 || req.topK > d.dVocab) {
       throw badRequest('invalid_top_k', `top_k must be an integer in [1, ${d.dVocab}].`);
@@ -106,7 +136,9 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     const track = req.trackIds ?? [];
     for (const id of track) {
       if (!Number.isInteger(id) || id < 0 || id >= d.dVocab) {
-        throw badRequest('invalid_token_id', `Tracked token id ${id} is outside the vocabulary [0, ${d.dVocab}).`, { token_id: id });
+        throw badRequest('invalid_token_id', `Tracked token id ${id} is outside the vocabulary [0, ${d.dVocab}).`, {
+          token_id: id,
+        });
       }
     }
     if (req.nRows === 0) return [];

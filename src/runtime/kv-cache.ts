@@ -44,7 +44,11 @@ export class Gpt2KvCache implements KvCache {
  */
 export function cacheReleased(model: string, length: number | undefined, why = 'it was released'): ProblemError {
   const what = length === undefined ? 'The KV cache' : `The KV cache of ${length} token${length === 1 ? '' : 's'}`;
-  return conflict('cache_released', `${what} passed to ${model} no longer exists (${why}); run those tokens again to rebuild it.`, {
-    ...(length === undefined ? {} : { cache_length: length }),
-  });
+  return conflict(
+    'cache_released',
+    `${what} passed to ${model} no longer exists (${why}); run those tokens again to rebuild it.`,
+    {
+      ...(length === undefined ? {} : { cache_length: length }),
+    },
+  );
 }

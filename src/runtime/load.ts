@@ -58,7 +58,13 @@ export async function loadGpt2Runtime(dir: string, options: LoadOptions): Promis
     forward = await ort.InferenceSession.create(forwardGraph, opts);
     const lens = await ort.InferenceSession.create(lensGraph, opts);
     options.logger?.info(
-      { model: options.name, dims: ckpt.dims, dtype: ckpt.dtype, graphBytes: forwardGraph.byteLength, loadMs: Math.round(performance.now() - t0) },
+      {
+        model: options.name,
+        dims: ckpt.dims,
+        dtype: ckpt.dtype,
+        graphBytes: forwardGraph.byteLength,
+        loadMs: Math.round(performance.now() - t0),
+      },
       'model loaded',
     );
     return new OrtGpt2Runtime(options.name, ckpt.dims, forward, lens, options.logger);

@@ -13,7 +13,10 @@ export interface RuntimeLogger {
 /** A failure inside the model runtime that is our fault, not the caller's: becomes a 500 with a stable code. */
 export class ModelRunError extends ProblemError {
   override name = 'ModelRunError';
-  constructor(detail: string, readonly model: string) {
+  constructor(
+    detail: string,
+    readonly model: string,
+  ) {
     super(500, 'model_run_failed', 'Internal server error', detail);
   }
 }
@@ -35,13 +38,22 @@ export async function guardedRun(
   const extra = Object.keys(feeds).filter((n) => !session.inputNames.includes(n));
   const unknown = fetches.filter((n) => !session.outputNames.includes(n));
   if (missing.length || extra.length || unknown.length) {
-    ctx.logger?.error({ model: ctx.model, graph: ctx.graph, missing, extra, unknown, feeds: describe(feeds) }, 'onnxruntime feeds/fetches do not match the graph');
-    throw new ModelRunError(`The ${ctx.graph} graph of ${ctx.model} was called with mismatched inputs or outputs.`, ctx.model);
+    ctx.logger?.error(
+      { model: ctx.model, graph: ctx.graph, missing, extra, unknown, feeds: describe(feeds) },
+      'onnxruntime feeds/fetches do not match the graph',
+    );
+    throw new ModelRunError(
+      `The ${ctx.graph} graph of ${ctx.model} was called with mismatched inputs or outputs.`,
+      ctx.model,
+    );
   }
   try {
     return await session.run(feeds, [...fetches]);
   } catch (err) {
-    ctx.logger?.error({ model: ctx.model, graph: ctx.graph, feeds: describe(feeds), fetches: fetches.length, err }, 'onnxruntime run failed');
+    ctx.logger?.error(
+      { model: ctx.model, graph: ctx.graph, feeds: describe(feeds), fetches: fetches.length, err },
+      'onnxruntime run failed',
+    );
     throw new ModelRunError(`The ${ctx.graph} graph of ${ctx.model} failed to run.`, ctx.model);
   }
 }

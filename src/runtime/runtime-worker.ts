@@ -4,10 +4,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadGpt2Runtime } from './load.js';
 import { OrtGpt2Runtime } from './gpt2-runtime.js';
 import { unprocessable } from '../errors/problem-error.js';
-import { cacheReleased, Gpt2KvCache } from './kv-cache.js';
+import { cacheReleased, type Gpt2KvCache } from './kv-cache.js';
 import type { RuntimeLogger } from './ort-guard.js';
 import type { Activation } from './types.js';
-import { toWorkerError, type WorkerEvent, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import {
+  toWorkerError,
+  type WorkerEvent,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.js';
 
 const init = workerData as WorkerInit;
 const unloaded = () => unprocessable('model_unloaded', `${init.name} has been unloaded; load it again.`);
@@ -20,7 +26,8 @@ function send(event: WorkerEvent, transfer: ArrayBuffer[] = []): void {
     port!.postMessage(event, transfer);
   } catch (err) {
     if (event.type === 'log') port!.postMessage({ ...event, obj: { unclonable: String(err) } });
-    else if (event.type === 'reply') port!.postMessage({ type: 'reply', id: event.id, ok: false, error: toWorkerError(err) });
+    else if (event.type === 'reply')
+      port!.postMessage({ type: 'reply', id: event.id, ok: false, error: toWorkerError(err) });
     else throw err;
   }
 }
@@ -39,7 +46,10 @@ const logger: RuntimeLogger = {
  * A buffer that is shared with another output, is only partly this tensor's, or belongs to the cache (which
  * stays here) is copied once into its own buffer instead.
  */
-function forTransfer(acts: Activation[], keep: ReadonlySet<ArrayBufferLike>): { acts: Activation[]; transfer: ArrayBuffer[] } {
+function forTransfer(
+  acts: Activation[],
+  keep: ReadonlySet<ArrayBufferLike>,
+): { acts: Activation[]; transfer: ArrayBuffer[] } {
   const seen = new Set<ArrayBufferLike>();
   const transfer: ArrayBuffer[] = [];
   const out = acts.map((a) => {
@@ -57,7 +67,12 @@ function forTransfer(acts: Activation[], keep: ReadonlySet<ArrayBufferLike>): { 
 async function main(): Promise<void> {
   let rt: OrtGpt2Runtime;
   try {
-    const loaded = await loadGpt2Runtime(init.dir, { name: init.name, threads: init.threads, spinning: init.spinning, logger });
+    const loaded = await loadGpt2Runtime(init.dir, {
+      name: init.name,
+      threads: init.threads,
+      spinning: init.spinning,
+      logger,
+    });
     if (!(loaded instanceof OrtGpt2Runtime)) throw new Error('unexpected runtime class');
     rt = loaded;
   } catch (err) {
@@ -69,7 +84,9 @@ async function main(): Promise<void> {
   const caches = new Map<number, Gpt2KvCache>();
   let nextCacheId = 1;
 
-  const handle = async (m: Exclude<WorkerRequest, { op: 'release' | 'close' }>): Promise<{ reply: WorkerReply; transfer?: ArrayBuffer[] }> => {
+  const handle = async (
+    m: Exclude<WorkerRequest, { op: 'release' | 'close' }>,
+  ): Promise<{ reply: WorkerReply; transfer?: ArrayBuffer[] }> => {
     if (m.op === 'forward') {
       // Looked up before the first await, so a `release` queued behind this request cannot pull the cache away.
       const past = m.past === undefined ? undefined : caches.get(m.past);
@@ -82,7 +99,12 @@ async function main(): Promise<void> {
       const { acts, transfer } = forTransfer([...r.activations.values(), r.logits], keep);
       const logits = acts.pop() as Activation;
       return {
-        reply: { type: 'reply', id: m.id, ok: true, forward: { activations: acts, logits, present: { id, length: present.length }, runMs: r.runMs } },
+        reply: {
+          type: 'reply',
+          id: m.id,
+          ok: true,
+          forward: { activations: acts, logits, present: { id, length: present.length }, runMs: r.runMs },
+        },
         transfer,
       };
     }

@@ -36,7 +36,9 @@ export interface WorkerCacheStats {
 }
 
 /** A ProblemError's fields (kept across the thread boundary), or a plain failure. */
-export type WorkerError = { statusCode: number; code: string; title: string; detail: string; extra: Record<string, unknown> } | { message: string };
+export type WorkerError =
+  | { statusCode: number; code: string; title: string; detail: string; extra: Record<string, unknown> }
+  | { message: string };
 
 export type WorkerReply =
   | { type: 'reply'; id: number; ok: true; forward?: WireForward; lens?: LensRow[]; stats?: WorkerCacheStats }
@@ -60,7 +62,13 @@ export interface WorkerInit {
 /** Errors cross the boundary as data: a ProblemError keeps its status, code and extra fields (4xx stay 4xx). */
 export function toWorkerError(err: unknown): WorkerError {
   if (err instanceof ProblemError) {
-    return { statusCode: err.statusCode, code: err.code, title: err.title, detail: err.detail, extra: { ...err.extra } };
+    return {
+      statusCode: err.statusCode,
+      code: err.code,
+      title: err.title,
+      detail: err.detail,
+      extra: { ...err.extra },
+    };
   }
   return { message: err instanceof Error ? err.message : String(err) };
 }

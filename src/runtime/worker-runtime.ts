@@ -49,7 +49,9 @@ export class WorkerRuntime implements Gpt2Runtime {
   private readonly owner = Symbol('worker-runtime');
   private readonly released = new WeakSet<WorkerKvCache>();
   /** A handle the caller dropped without release(): free its tensors in the worker once it is garbage-collected. */
-  private readonly finalizer = new FinalizationRegistry<CacheRef>((ref) => this.slots[ref.slot]?.release(ref.epoch, [ref.id]));
+  private readonly finalizer = new FinalizationRegistry<CacheRef>((ref) =>
+    this.slots[ref.slot]?.release(ref.epoch, [ref.id]),
+  );
   private disposed = false;
 
   private constructor(

@@ -5,7 +5,14 @@ import { Worker } from 'node:worker_threads';
 import { serviceUnavailable, unprocessable } from '../errors/problem-error.js';
 import type { RuntimeLogger } from './ort-guard.js';
 import type { Gpt2Dims } from './types.js';
-import { fromWorkerError, type WorkerCacheStats, type WorkerEvent, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import {
+  fromWorkerError,
+  type WorkerCacheStats,
+  type WorkerEvent,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.js';
 
 // tsx runs the .ts sources, the build runs .js: the worker entry has this file's extension.
 const here = fileURLToPath(import.meta.url);
@@ -61,7 +68,10 @@ export class WorkerSlot {
       if (!restart) throw err; // the first load: the caller (the registry) reports it
       // A restart that fails (say the checkpoint changed on disk) is the server's problem, not the request's.
       this.logger?.error({ model: this.init.name, worker: this.index, err }, 'model worker could not be restarted');
-      throw serviceUnavailable('model_load_failed', `The model "${this.init.name}" could not be restarted; the error was logged.`);
+      throw serviceUnavailable(
+        'model_load_failed',
+        `The model "${this.init.name}" could not be restarted; the error was logged.`,
+      );
     });
     return this.starting;
   }
@@ -88,7 +98,8 @@ export class WorkerSlot {
       });
       w.on('exit', (code) => {
         if (this.worker === w) this.worker = null;
-        if (!ready) return reject(lastError ?? new Error(`the ${this.init.name} worker exited with code ${code} while loading`));
+        if (!ready)
+          return reject(lastError ?? new Error(`the ${this.init.name} worker exited with code ${code} while loading`));
         this.starting = null;
         if (this.closed) return this.failPending(this.unloaded());
         this.epoch++;
@@ -107,7 +118,11 @@ export class WorkerSlot {
   }
 
   /** Send a request and wait for its reply. `epoch` (for a request naming a cache): refuse if the worker changed since. */
-  async call(make: (id: number) => Call, epoch?: number, onLost?: () => Error): Promise<{ reply: OkReply; epoch: number }> {
+  async call(
+    make: (id: number) => Call,
+    epoch?: number,
+    onLost?: () => Error,
+  ): Promise<{ reply: OkReply; epoch: number }> {
     this.busy++;
     try {
       return await this.send(make, epoch, onLost);
@@ -116,13 +131,22 @@ export class WorkerSlot {
     }
   }
 
-  private async send(make: (id: number) => Call, epoch?: number, onLost?: () => Error): Promise<{ reply: OkReply; epoch: number }> {
+  private async send(
+    make: (id: number) => Call,
+    epoch?: number,
+    onLost?: () => Error,
+  ): Promise<{ reply: OkReply; epoch: number }> {
     await this.start();
     // Synchronous from here to postMessage: the worker cannot change between these checks and the send.
     if (this.closed) throw this.unloaded();
-    if (epoch !== undefined && epoch !== this.epoch) throw (onLost ?? (() => new Error('cache from an earlier worker')))();
+    if (epoch !== undefined && epoch !== this.epoch)
+      throw (onLost ?? (() => new Error('cache from an earlier worker')))();
     const w = this.worker;
-    if (!w) throw serviceUnavailable('model_worker_crashed', `The worker thread running ${this.init.name} is not running; try again.`);
+    if (!w)
+      throw serviceUnavailable(
+        'model_worker_crashed',
+        `The worker thread running ${this.init.name} is not running; try again.`,
+      );
     const id = this.nextId++;
     const sentIn = this.epoch;
     const reply = await new Promise<OkReply>((resolve, reject) => {
@@ -135,7 +159,8 @@ export class WorkerSlot {
 
   /** Drop caches in the worker; ids from an earlier life of the slot are already gone with that worker. */
   release(epoch: number, caches: number[]): void {
-    if (epoch === this.epoch && this.worker && !this.closed) this.worker.postMessage({ op: 'release', caches } satisfies WorkerRequest);
+    if (epoch === this.epoch && this.worker && !this.closed)
+      this.worker.postMessage({ op: 'release', caches } satisfies WorkerRequest);
   }
 
   /** Caches the worker holds; a slot without a running worker holds none (and is not started for this). */
@@ -153,13 +178,22 @@ export class WorkerSlot {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const w = this.worker ?? (await this.starting?.then(() => this.worker, () => null)) ?? null;
+    const w =
+      this.worker ??
+      (await this.starting?.then(
+        () => this.worker,
+        () => null,
+      )) ??
+      null;
     if (!w) return;
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     w.ref();
     w.postMessage({ op: 'close' } satisfies WorkerRequest);
     const timer = setTimeout(() => {
-      this.logger?.warn({ model: this.init.name, worker: this.index }, 'model worker did not stop in time; terminating it');
+      this.logger?.warn(
+        { model: this.init.name, worker: this.index },
+        'model worker did not stop in time; terminating it',
+      );
       void w.terminate();
     }, CLOSE_GRACE_MS);
     await exited;

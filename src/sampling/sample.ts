@@ -2,7 +2,7 @@
 // Returns the sampling record that lets anyone replay the step from the same logits.
 import { argmax, rankOf, softmax, softmaxAt, type Logits } from './softmax.js';
 import { topK, topP } from './filters.js';
-import { SeededRng, uniformAt } from './rng.js';
+import { type SeededRng, uniformAt } from './rng.js';
 
 export interface SamplingParams {
   temperature: number;
@@ -43,7 +43,11 @@ export function candidatesOf(tempered: Float64Array, p: SamplingParams): number[
 }
 
 /** Walk the renormalised candidates until the cumulative probability exceeds u * mass. */
-export function drawFrom(tempered: Float64Array, candidates: readonly number[], u: number): { id: number; mass: number } {
+export function drawFrom(
+  tempered: Float64Array,
+  candidates: readonly number[],
+  u: number,
+): { id: number; mass: number } {
   let mass = 0;
   for (const id of candidates) mass += tempered[id] as number;
   const target = u * mass;
@@ -69,10 +73,20 @@ export function sampleNext(logits: Logits, params: SamplingParams, rng: SeededRn
     const id = argmax(logits);
     // One probability each: no [d_vocab] float64 array per token (softmaxAt gives softmax()'s exact value).
     const prob = softmaxAt(logits, id, 1);
-    const tempered = params.temperature === 0 ? 1 : params.temperature === 1 ? prob : softmaxAt(logits, id, params.temperature);
+    const tempered =
+      params.temperature === 0 ? 1 : params.temperature === 1 ? prob : softmaxAt(logits, id, params.temperature);
     return {
       tokenId: id,
-      record: { ...base, greedy: true, candidates: 1, rank: rankOf(logits, id), prob, prob_tempered: tempered, prob_filtered: 1, draw: null },
+      record: {
+        ...base,
+        greedy: true,
+        candidates: 1,
+        rank: rankOf(logits, id),
+        prob,
+        prob_tempered: tempered,
+        prob_filtered: 1,
+        draw: null,
+      },
     };
   }
   const tempered = softmax(logits, params.temperature);

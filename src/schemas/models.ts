@@ -28,7 +28,9 @@ const configShape = Object.fromEntries(Object.entries(CONFIG_FIELDS).map(([k, b]
 /** A Hugging Face config.json: known architecture fields are type- and range-checked; other fields pass through. */
 export const HfConfigSchema = z
   .looseObject(configShape)
-  .describe(`The contents of a Hugging Face config.json. model_type must be one of: ${SUPPORTED_MODEL_TYPES.join(', ')}.`)
+  .describe(
+    `The contents of a Hugging Face config.json. model_type must be one of: ${SUPPORTED_MODEL_TYPES.join(', ')}.`,
+  )
   .meta({ id: 'HfConfig' });
 
 // ---------- registry files (models/registry/*.json) ----------
@@ -91,11 +93,17 @@ export const ModelSummarySchema = z
     runnable: z.boolean().describe('A checkpoint of this model is loaded under MODELS_DIR and can be traced'),
     in_registry: z.boolean(),
     published: z.object({ total: z.number().nullable(), active: z.number().nullable() }),
-    computed: z.object({ total: z.number(), active: z.number().nullable(), active_non_embedding: z.number().nullable() }),
+    computed: z.object({
+      total: z.number(),
+      active: z.number().nullable(),
+      active_non_embedding: z.number().nullable(),
+    }),
   })
   .meta({ id: 'ModelSummary' });
 
-export const ModelListSchema = z.object({ count: z.number().int(), models: z.array(ModelSummarySchema) }).meta({ id: 'ModelList' });
+export const ModelListSchema = z
+  .object({ count: z.number().int(), models: z.array(ModelSummarySchema) })
+  .meta({ id: 'ModelList' });
 
 export const ModelDetailSchema = ModelSummarySchema.extend({
   config: z.record(z.string(), z.unknown()),
@@ -113,9 +121,17 @@ const TensorSchema = z.object({
   note: z.string().optional(),
 });
 
-const MemorySchema = z.object({ dtype: z.enum(['fp32', 'bf16', 'int8', 'int4']), bytes_per_param: z.number(), bytes: z.number(), gib: z.number() });
+const MemorySchema = z.object({
+  dtype: z.enum(['fp32', 'bf16', 'int8', 'int4']),
+  bytes_per_param: z.number(),
+  bytes: z.number(),
+  gib: z.number(),
+});
 
-export const ArchSpecSchema = z.record(z.string(), z.unknown()).describe('The normalised architecture (ArchSpec) the counts were made from').meta({ id: 'ArchSpec' });
+export const ArchSpecSchema = z
+  .record(z.string(), z.unknown())
+  .describe('The normalised architecture (ArchSpec) the counts were made from')
+  .meta({ id: 'ArchSpec' });
 
 export const ParamsReportSchema = z
   .object({
@@ -125,7 +141,12 @@ export const ParamsReportSchema = z
     total: z.number().int(),
     active: z.number().int().nullable(),
     active_non_embedding: z.number().int().nullable(),
-    conventions: z.object({ total: z.number().int(), non_embedding: z.number().int(), excluding_embeddings: z.number().int(), hidden_only: z.number().int() }),
+    conventions: z.object({
+      total: z.number().int(),
+      non_embedding: z.number().int(),
+      excluding_embeddings: z.number().int(),
+      hidden_only: z.number().int(),
+    }),
     breakdown: z.record(z.string(), z.number().int()),
     tied_embeddings: z.boolean(),
     global_tensors: z.array(TensorSchema),
@@ -141,7 +162,13 @@ export const ParamsReportSchema = z
       }),
     ),
     mtp: z
-      .object({ modules: z.number().int(), params: z.number().int(), params_with_shared_copies: z.number().int(), total_with_mtp: z.number().int(), tensors: z.array(TensorSchema) })
+      .object({
+        modules: z.number().int(),
+        params: z.number().int(),
+        params_with_shared_copies: z.number().int(),
+        total_with_mtp: z.number().int(),
+        tensors: z.array(TensorSchema),
+      })
       .nullable(),
     memory: z.array(MemorySchema),
     notes: z.array(z.string()),
@@ -164,7 +191,9 @@ export const StageSchema = z
     flops: z.number(),
     per_head: z.literal(true).optional(),
     heads: z.number().int().optional(),
-    all_heads: z.object({ weights: z.array(z.number().int()).optional(), output: z.array(z.number().int()) }).optional(),
+    all_heads: z
+      .object({ weights: z.array(z.number().int()).optional(), output: z.array(z.number().int()) })
+      .optional(),
     tokens_per_expert: z.number().optional(),
     note: z.string().optional(),
   })

@@ -17,7 +17,9 @@ function collectRefs(node: Json, into: Set<string>): void {
 }
 
 /** Keep only the component schemas reachable from `paths` (following refs between components). */
-export function pruneUnusedSchemas<T extends { paths?: Json; components?: { schemas?: Record<string, Json> } }>(doc: T): T {
+export function pruneUnusedSchemas<T extends { paths?: Json; components?: { schemas?: Record<string, Json> } }>(
+  doc: T,
+): T {
   const schemas = doc.components?.schemas;
   if (!schemas) return doc;
   const keep = new Set<string>();

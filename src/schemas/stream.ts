@@ -45,7 +45,12 @@ export const GenerateMessageSchema = z
       .describe(`Tokens to generate; default ${DEFAULT_NEW_TOKENS} or hello.limits.max_new_tokens if lower (the cap)`),
     temperature: z.number().min(0).max(100).default(0).describe('0 = greedy (argmax); otherwise logits / temperature'),
     top_k: z.number().int().min(0).default(0).describe('Keep the k most likely tokens; 0 = off, 1 = greedy'),
-    top_p: z.number().gt(0).max(1).default(1).describe('Nucleus: smallest set whose probability reaches top_p; 1 = off'),
+    top_p: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1)
+      .describe('Nucleus: smallest set whose probability reaches top_p; 1 = off'),
     seed: z
       .number()
       .int()
@@ -65,7 +70,10 @@ export const GenerateMessageSchema = z
       .optional()
       .describe('Hook names or glob patterns as in POST /trace; omitted = the /trace default overview'),
     detail: DetailSchema,
-    logit_lens: z.boolean().default(true).describe('Logit lens of every layer at the position that predicts each token'),
+    logit_lens: z
+      .boolean()
+      .default(true)
+      .describe('Logit lens of every layer at the position that predicts each token'),
     alternatives: z
       .number()
       .int()
@@ -112,8 +120,14 @@ export const StreamLimitsSchema = z.object({
   max_new_tokens: z.number().int(),
   max_connections: z.number().int(),
   max_generations: z.number().int().describe('Live generations across the whole server'),
-  max_buffered_bytes: z.number().int().describe('Send-buffer level above which stepping pauses (owner) or steps coalesce (subscribers)'),
-  hard_buffered_bytes: z.number().int().describe('Send-buffer level (plus one step frame) above which a subscriber is disconnected (close 1013)'),
+  max_buffered_bytes: z
+    .number()
+    .int()
+    .describe('Send-buffer level above which stepping pauses (owner) or steps coalesce (subscribers)'),
+  hard_buffered_bytes: z
+    .number()
+    .int()
+    .describe('Send-buffer level (plus one step frame) above which a subscriber is disconnected (close 1013)'),
   replay_messages: z.number().int().describe('Messages kept per generation for late subscribers'),
   heartbeat_ms: z.number().int(),
 });
@@ -170,9 +184,15 @@ export const StepMessageSchema = z
   .object({
     type: z.literal('step'),
     ...genFields,
-    step: z.number().int().min(0).describe('0 = prefill (the prompt); n >= 1 = the forward pass that fed back generated token index n-1'),
+    step: z
+      .number()
+      .int()
+      .min(0)
+      .describe('0 = prefill (the prompt); n >= 1 = the forward pass that fed back generated token index n-1'),
     phase: z.enum(['prefill', 'decode']),
-    positions: z.array(z.number().int()).describe('Positions summarised: prefill_positions (prefill) or [the new token]'),
+    positions: z
+      .array(z.number().int())
+      .describe('Positions summarised: prefill_positions (prefill) or [the new token]'),
     input_tokens: z.number().int().describe('Tokens fed in this forward pass (prompt length, then 1)'),
     cache_length: z.number().int().describe('KV-cache length after the pass'),
     hooks: z.array(HookSummarySchema).describe('Same items as /trace `hooks`, over `positions`, all layers'),

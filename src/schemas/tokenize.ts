@@ -5,7 +5,12 @@ import { TokenSchema } from './trace.js';
 export const TokenizeRequestSchema = z
   .object({
     text: z.string().max(1_000_000).describe('Text to tokenize; may be empty'),
-    model: z.string().min(1).max(200).optional().describe('Runnable model whose tokenizer to use; defaults to the server default'),
+    model: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Runnable model whose tokenizer to use; defaults to the server default'),
   })
   .strict()
   .meta({ id: 'TokenizeRequest' });

@@ -51,7 +51,10 @@ export const TraceRequestSchema = z
       .max(TOP_K_MAX)
       .default(10)
       .describe(`Next-token candidates and logit-lens tokens per row (1..${TOP_K_MAX})`),
-    logit_lens: z.boolean().default(true).describe('Apply ln_final + unembedding to the embedding and every resid_post'),
+    logit_lens: z
+      .boolean()
+      .default(true)
+      .describe('Apply ln_final + unembedding to the embedding and every resid_post'),
     lens_positions: PositionsSchema.default('last').describe(
       'Positions the logit lens reads (same forms as positions). Default "last": each lens row costs a full ' +
         'unembedding (d_model x d_vocab multiply-adds), so "all" on a long prompt costs far more than the forward pass.',
@@ -98,7 +101,10 @@ export const StatsSchema = z
     count: z.number().int().describe('Number of values summarised (after slicing positions)'),
     finite_count: z.number().int(),
     mean: z.number().nullable().describe('Over finite values; null when there are none'),
-    std: z.number().nullable().describe('Population standard deviation (divides by N, like torch.std(unbiased=False)) over finite values'),
+    std: z
+      .number()
+      .nullable()
+      .describe('Population standard deviation (divides by N, like torch.std(unbiased=False)) over finite values'),
     min: z.number().nullable(),
     max: z.number().nullable(),
     l2_norm: z.number().describe('sqrt of the sum of squares of the finite values (the whole slice, not per row)'),
@@ -132,7 +138,9 @@ export const HookSummarySchema = z
     values: z
       .array(z.number().nullable())
       .optional()
-      .describe('detail=full only: the slice, flat row-major over `shape`; NaN/±Inf are written as null (JSON has no Inf)'),
+      .describe(
+        'detail=full only: the slice, flat row-major over `shape`; NaN/±Inf are written as null (JSON has no Inf)',
+      ),
   })
   .meta({ id: 'HookSummary' });
 
@@ -164,7 +172,9 @@ export const LogitLensSchema = z
   .object({
     stages: z
       .array(z.string())
-      .describe('Residual-stream points in order: blocks.0.hook_resid_pre (the embedding), then each blocks.{i}.hook_resid_post'),
+      .describe(
+        'Residual-stream points in order: blocks.0.hook_resid_pre (the embedding), then each blocks.{i}.hook_resid_post',
+      ),
     positions: z.array(
       z.object({
         position: z.number().int(),

@@ -47,7 +47,8 @@ primeKernel((sample) => {
  */
 export function histogram(data: Float32Array, min: number | null, max: number | null, bins: number): HistogramResult {
   checkBins(bins);
-  if (min === null || max === null || min === max) return histogramFromCounts(null, min, max, bins, min === null ? 0 : finiteCount(data));
+  if (min === null || max === null || min === max)
+    return histogramFromCounts(null, min, max, bins, min === null ? 0 : finiteCount(data));
   const raw = new Int32Array(bins + 1);
   histogramKernel(data, min, histogramScale(min, max, bins), raw);
   return histogramFromCounts(raw, min, max, bins, 0);
@@ -59,14 +60,21 @@ export function histogramScale(min: number, max: number, bins: number): number {
 }
 
 export function checkBins(bins: number): void {
-  if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`histogram bins must be a positive integer, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new RangeError(`histogram bins must be a positive integer, got ${bins}`);
 }
 
 /**
  * Edges and counts from histogramKernel's raw [bins + 1] counts; `raw` is null when no kernel ran: no finite value
  * (min/max null: empty edges, zero counts) or min === max (`finite` values, all in bin 0).
  */
-export function histogramFromCounts(raw: Int32Array | null, min: number | null, max: number | null, bins: number, finite: number): HistogramResult {
+export function histogramFromCounts(
+  raw: Int32Array | null,
+  min: number | null,
+  max: number | null,
+  bins: number,
+  finite: number,
+): HistogramResult {
   const counts = new Array<number>(bins).fill(0);
   if (min === null || max === null) return { edges: [], counts };
   const width = (max - min) / bins;

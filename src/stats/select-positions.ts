@@ -19,7 +19,8 @@ export function selectAlongAxis(
   if (axis < 0 || axis >= dims.length) throw new RangeError(`axis ${axis} out of range for ${dims.length} dims`);
   const n = dims[axis];
   for (const i of indices) {
-    if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`index ${i} out of range for axis ${axis} of size ${n}`);
+    if (!Number.isInteger(i) || i < 0 || i >= n)
+      throw new RangeError(`index ${i} out of range for axis ${axis} of size ${n}`);
   }
   const identity = indices.length === n && indices.every((v, k) => v === k);
   if (identity) return { data, dims: [...dims] };
@@ -31,7 +32,8 @@ export function selectAlongAxis(
   outDims[axis] = indices.length;
   // One run i0..i0+k-1 on the outermost axis (e.g. "last", or a range of pos rows) is one contiguous block: a view.
   const run = indices.length > 0 && indices.every((v, k) => v === indices[0] + k);
-  if (outer === 1 && run) return { data: data.subarray(indices[0] * inner, (indices[0] + indices.length) * inner), dims: outDims };
+  if (outer === 1 && run)
+    return { data: data.subarray(indices[0] * inner, (indices[0] + indices.length) * inner), dims: outDims };
   const out = new Float32Array(outer * indices.length * inner);
   let w = 0;
   for (let o = 0; o < outer; o++) {

@@ -131,7 +131,8 @@ export class StatsPool {
     const slots = new Float64Array(STATS_SLOTS);
     for (const j of mine) results[j] = summarizeOne(tensors[j], bins, slots, null);
     const r = await reply;
-    if (buffer.byteLength <= MAX_SPARE_BYTES && (this.spare === null || this.spare.byteLength < buffer.byteLength)) this.spare = buffer;
+    if (buffer.byteLength <= MAX_SPARE_BYTES && (this.spare === null || this.spare.byteLength < buffer.byteLength))
+      this.spare = buffer;
     theirs.forEach((j, k) => {
       const out = r.slots!.subarray(k * STATS_SLOTS, (k + 1) * STATS_SLOTS);
       results[j] = summarizeOne(tensors[j], bins, out, r.counts!.subarray(k * (bins + 1), (k + 1) * (bins + 1)));
@@ -149,7 +150,12 @@ export class StatsPool {
  * In-thread summary of one tensor into `slots`; with `raw` given, the kernels already ran elsewhere (the worker)
  * and only the finalising is done here.
  */
-export function summarizeOne(data: Float32Array, bins: number, slots: Float64Array, raw: Int32Array | null): SummaryResult {
+export function summarizeOne(
+  data: Float32Array,
+  bins: number,
+  slots: Float64Array,
+  raw: Int32Array | null,
+): SummaryResult {
   if (raw === null) statsKernel(data, slots);
   const stats = statsFromKernel(data.length, slots);
   const { min, max } = stats;
@@ -174,7 +180,10 @@ const COPY_COST = 0.15;
  * Largest tensors first, each to the lane that would finish first: values (+ copy cost for the caller's lane).
  * The worker's lane stays within `maxWorkerValues` (one reusable buffer); the caller takes whatever does not fit.
  */
-export function splitLanes(tensors: readonly Float32Array[], maxWorkerValues = MAX_SPARE_BYTES / Float32Array.BYTES_PER_ELEMENT): { mine: number[]; theirs: number[] } {
+export function splitLanes(
+  tensors: readonly Float32Array[],
+  maxWorkerValues = MAX_SPARE_BYTES / Float32Array.BYTES_PER_ELEMENT,
+): { mine: number[]; theirs: number[] } {
   const order = tensors.map((_, j) => j).sort((a, b) => tensors[b].length - tensors[a].length);
   const mine: number[] = [];
   const theirs: number[] = [];
@@ -220,7 +229,11 @@ function sharedStatsPool(): StatsPool | null {
  * never), else (or if the worker fails) in this thread. The results are the same either way: same kernels, same
  * finalising.
  */
-export async function summarizeTensors(tensors: readonly Float32Array[], bins: number, minValues = Infinity): Promise<SummaryResult[]> {
+export async function summarizeTensors(
+  tensors: readonly Float32Array[],
+  bins: number,
+  minValues = Infinity,
+): Promise<SummaryResult[]> {
   checkBins(bins);
   let total = 0;
   for (const t of tensors) total += t.length;

@@ -187,7 +187,7 @@ export function statsFromKernel(count: number, out: Float64Array): TensorStatsRe
   const min = out[MIN];
   const max = out[MAX];
   // |x| = absMax only at x = max or x = -absMax = min, so the first such index is the earlier of their first indices.
-  const absMax = -min > max ? -min : max;
+  const absMax = Math.max(-min, max);
   const minAt = out[MIN_AT];
   const maxAt = out[MAX_AT];
   const absMaxFlat = -min > max ? minAt : max > -min ? maxAt : Math.min(minAt, maxAt);

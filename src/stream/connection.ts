@@ -39,7 +39,11 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): void {
   if (connectionId === undefined) {
     ws.send(
       JSON.stringify(
-        errorFrame(null, 'too_many_connections', `The server already has ${config.WS_MAX_CONNECTIONS} stream connections (WS_MAX_CONNECTIONS).`),
+        errorFrame(
+          null,
+          'too_many_connections',
+          `The server already has ${config.WS_MAX_CONNECTIONS} stream connections (WS_MAX_CONNECTIONS).`,
+        ),
       ),
     );
     ws.close(CLOSE_TRY_AGAIN, 'too many connections');
@@ -94,7 +98,12 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): void {
       peer.send(errorFrame(null, 'invalid_json', 'The frame is not valid JSON.'));
       return;
     }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || typeof (raw as { type?: unknown }).type !== 'string') {
+    if (
+      raw === null ||
+      typeof raw !== 'object' ||
+      Array.isArray(raw) ||
+      typeof (raw as { type?: unknown }).type !== 'string'
+    ) {
       peer.send(errorFrame(null, 'invalid_message', 'A frame is a JSON object with a string "type".'));
       return;
     }
@@ -102,7 +111,11 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): void {
     const idOrNull = typeof id === 'string' ? id : null;
     if (!CLIENT_TYPES.has(type)) {
       peer.send(
-        errorFrame(idOrNull, 'unknown_type', `Unknown frame type "${type}"; expected one of ${[...CLIENT_TYPES].join(', ')}.`),
+        errorFrame(
+          idOrNull,
+          'unknown_type',
+          `Unknown frame type "${type}"; expected one of ${[...CLIENT_TYPES].join(', ')}.`,
+        ),
       );
       return;
     }
@@ -129,26 +142,37 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): void {
         return;
       case 'cancel': {
         const gen = hub.get(msg.id);
-        if (!gen) return peer.send(errorFrame(msg.id, 'unknown_generation', `No live generation has the id "${msg.id}".`));
+        if (!gen) {
+          peer.send(errorFrame(msg.id, 'unknown_generation', `No live generation has the id "${msg.id}".`));
+          return;
+        }
         if (gen.owner !== peer) {
-          return peer.send(errorFrame(msg.id, 'not_owner', 'Only the connection that started a generation can cancel it.'));
+          peer.send(errorFrame(msg.id, 'not_owner', 'Only the connection that started a generation can cancel it.'));
+          return;
         }
         gen.cancel('Cancelled by the client.');
         return;
       }
       case 'subscribe': {
         const gen = hub.get(msg.id);
-        if (!gen) return peer.send(errorFrame(msg.id, 'unknown_generation', `No live generation has the id "${msg.id}".`));
+        if (!gen) {
+          peer.send(errorFrame(msg.id, 'unknown_generation', `No live generation has the id "${msg.id}".`));
+          return;
+        }
         if (gen.owner === peer || gen.subscribers.has(peer)) {
-          return peer.send(errorFrame(msg.id, 'already_subscribed', 'This connection already receives the frames of this generation.'));
+          peer.send(
+            errorFrame(msg.id, 'already_subscribed', 'This connection already receives the frames of this generation.'),
+          );
+          return;
         }
         gen.subscribe(peer);
         return;
       }
       case 'unsubscribe': {
         const gen = hub.get(msg.id);
-        if (!gen || !gen.subscribers.has(peer)) {
-          return peer.send(errorFrame(msg.id, 'not_subscribed', `This connection is not subscribed to "${msg.id}".`));
+        if (!gen?.subscribers.has(peer)) {
+          peer.send(errorFrame(msg.id, 'not_subscribed', `This connection is not subscribed to "${msg.id}".`));
+          return;
         }
         gen.unsubscribe(peer);
         peer.send({ type: 'unsubscribed', id: msg.id });

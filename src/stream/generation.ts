@@ -131,7 +131,11 @@ export class Generation {
 
   private stopped = () => this.cancelReason !== null;
 
-  private async loop(runtime: Gpt2Runtime, gate: ForwardGate, t0: number): Promise<{ reason: DoneReason; detail?: string }> {
+  private async loop(
+    runtime: Gpt2Runtime,
+    gate: ForwardGate,
+    t0: number,
+  ): Promise<{ reason: DoneReason; detail?: string }> {
     const { plan } = this;
     const { params } = plan;
     const P = plan.promptIds.length;

@@ -116,7 +116,8 @@ export class StreamHub {
     let gate = this.gates.get(runtime);
     if (!gate) {
       const parallelism = (runtime as { parallelism?: unknown }).parallelism;
-      const fromRuntime = typeof parallelism === 'number' && parallelism >= 1 ? Math.floor(parallelism) : FORWARD_CONCURRENCY;
+      const fromRuntime =
+        typeof parallelism === 'number' && parallelism >= 1 ? Math.floor(parallelism) : FORWARD_CONCURRENCY;
       gate = new ForwardGate(this.forwardConcurrency ?? fromRuntime);
       this.gates.set(runtime, gate);
     }
@@ -138,7 +139,11 @@ export class StreamHub {
     }
   }
 
-  stats(): { connections: number; generations: GenerationStats[]; peers: { id: number; maxBuffered: number; buffered: number }[] } {
+  stats(): {
+    connections: number;
+    generations: GenerationStats[];
+    peers: { id: number; maxBuffered: number; buffered: number }[];
+  } {
     return {
       connections: this.peers.size,
       generations: [...this.generations.values()].map((g) => ({

@@ -40,7 +40,10 @@ export function planGeneration(msg: GenerateMessage, registry: ModelRegistry, co
   const prefillPositions = resolvePositions(msg.prefill_positions, promptIds.length);
   const full = msg.detail === 'full';
   // The prefill step returns its positions over the prompt; the largest decode step has key_pos = the whole context.
-  assertWithinBudget(countReturnedValues(hooks, dims, prefillPositions, promptIds.length, full), config.MAX_RETURNED_VALUES);
+  assertWithinBudget(
+    countReturnedValues(hooks, dims, prefillPositions, promptIds.length, full),
+    config.MAX_RETURNED_VALUES,
+  );
   const lastLength = promptIds.length + Math.max(0, maxNewTokens - 1);
   assertWithinBudget(countReturnedValues(hooks, dims, [lastLength - 1], lastLength, full), config.MAX_RETURNED_VALUES);
 

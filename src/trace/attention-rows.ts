@@ -7,14 +7,20 @@ import type { AttentionLayer } from '../schemas/trace.js';
  * `offset` = absolute position of the first new token. For query position q the row is
  * pattern[h, q - offset, 0..q]; entries after q are the causal mask's zeros and are left out.
  */
-export function attentionRows(act: Activation, layer: number, positions: readonly number[], offset: number): AttentionLayer {
+export function attentionRows(
+  act: Activation,
+  layer: number,
+  positions: readonly number[],
+  offset: number,
+): AttentionLayer {
   const [nHead, nQuery, nKey] = act.dims;
   const heads: AttentionLayer['heads'] = [];
   for (let h = 0; h < nHead; h++) {
     const rows: number[][] = [];
     for (const q of positions) {
       const r = q - offset;
-      if (r < 0 || r >= nQuery || q >= nKey) throw new RangeError(`${act.hook}: query position ${q} is not in this forward pass`);
+      if (r < 0 || r >= nQuery || q >= nKey)
+        throw new RangeError(`${act.hook}: query position ${q} is not in this forward pass`);
       const start = (h * nQuery + r) * nKey;
       // [key_pos 0..q]; a plain loop: Array.from on a typed array goes through the iterator protocol
       const row = new Array<number>(q + 1);

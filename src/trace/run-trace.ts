@@ -54,12 +54,19 @@ export function checkLengths(nTokens: number, maxNewTokens: number, info: Runnab
   }
   const nCtx = info.dims.nCtx;
   if (nTokens + maxNewTokens > nCtx) {
-    const what = maxNewTokens > 0 ? `${nTokens} prompt tokens + ${maxNewTokens} new tokens = ${nTokens + maxNewTokens}` : `${nTokens} tokens`;
-    throw badRequest('prompt_too_long', `The prompt is too long for ${info.name}: ${what}, but its context (n_ctx) is ${nCtx}.`, {
-      n_tokens: nTokens,
-      max_new_tokens: maxNewTokens,
-      n_ctx: nCtx,
-    });
+    const what =
+      maxNewTokens > 0
+        ? `${nTokens} prompt tokens + ${maxNewTokens} new tokens = ${nTokens + maxNewTokens}`
+        : `${nTokens} tokens`;
+    throw badRequest(
+      'prompt_too_long',
+      `The prompt is too long for ${info.name}: ${what}, but its context (n_ctx) is ${nCtx}.`,
+      {
+        n_tokens: nTokens,
+        max_new_tokens: maxNewTokens,
+        n_ctx: nCtx,
+      },
+    );
   }
 }
 
@@ -77,7 +84,10 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   const hooks = selectHooks(req.hooks ?? DEFAULT_HOOK_PATTERNS, allHookNames(dims.nLayer), dims.nLayer);
   const positions = resolvePositions(req.positions, ids.length);
   const lensPositions = resolvePositions(req.lens_positions, ids.length);
-  assertWithinBudget(countReturnedValues(hooks, dims, positions, ids.length, req.detail === 'full'), config.MAX_RETURNED_VALUES);
+  assertWithinBudget(
+    countReturnedValues(hooks, dims, positions, ids.length, req.detail === 'full'),
+    config.MAX_RETURNED_VALUES,
+  );
 
   const tLoad = performance.now();
   const runtime = await registry.get(name);
@@ -100,7 +110,8 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
 
   const tGen = performance.now();
   let generated: TraceResponse['generated'] = null;
-  if (req.max_new_tokens === 0) runtime.release?.(result.present); // a worker holds it: free it now, not at the next GC
+  if (req.max_new_tokens === 0)
+    runtime.release?.(result.present); // a worker holds it: free it now, not at the next GC
   else {
     const last = result.logits.data.subarray((ids.length - 1) * dims.dVocab, ids.length * dims.dVocab); // [d_vocab]
     const cont = await greedyContinue(runtime, last, result.present, req.max_new_tokens, req.stop_at_eos).finally(() =>

@@ -1,7 +1,13 @@
 // A forward pass -> hook summaries, attention rows, logit lens and next-token top-k (shared by /trace and the stream).
 import { parseHookName } from '../hooks/catalogue.js';
 import type { ForwardResult, Gpt2Runtime } from '../runtime/types.js';
-import { HISTOGRAM_BINS_DEFAULT, type AttentionLayer, type HookSummary, type LogitLens, type NextToken } from '../schemas/trace.js';
+import {
+  HISTOGRAM_BINS_DEFAULT,
+  type AttentionLayer,
+  type HookSummary,
+  type LogitLens,
+  type NextToken,
+} from '../schemas/trace.js';
 import { attentionRows } from './attention-rows.js';
 import { lensStages, logitLens } from './logit-lens.js';
 import { tokenText, topKFromLogits } from './next-token.js';
@@ -50,7 +56,12 @@ export async function summarizeForward(
   opts: SummarizeOptions,
 ): Promise<ForwardSummary> {
   const { nLayer, dVocab } = runtime.dims;
-  const hookOpts = { positions: opts.positions, offset: opts.offset, bins: opts.bins ?? HISTOGRAM_BINS_DEFAULT, full: opts.detail === 'full' };
+  const hookOpts = {
+    positions: opts.positions,
+    offset: opts.offset,
+    bins: opts.bins ?? HISTOGRAM_BINS_DEFAULT,
+    full: opts.detail === 'full',
+  };
   const selected = opts.hooks.map((name) => {
     const parsed = parseHookName(name, nLayer);
     if (!parsed) throw new Error(`${name} is not a hook of ${runtime.name}`);
@@ -59,20 +70,37 @@ export async function summarizeForward(
     return { act, ...parsed, slice: sliceHook(act, parsed.site, hookOpts) };
   });
   // Statistics + histograms of every slice at once (on two threads if the caller opted in: src/stats/stats-pool.ts).
-  const summaries = await summarizeTensors(selected.map((h) => h.slice.data), hookOpts.bins, opts.workerMinValues);
+  const summaries = await summarizeTensors(
+    selected.map((h) => h.slice.data),
+    hookOpts.bins,
+    opts.workerMinValues,
+  );
   const hooks: HookSummary[] = selected.map(({ act, site, layer, slice }, j) =>
     hookSummaryFrom(act, site, layer, hookOpts, slice, summaries[j].stats, summaries[j].histogram),
   );
   const attention: AttentionLayer[] = [];
   for (const { act, site, layer } of selected) {
-    if (site.site === 'attn.hook_pattern' && layer !== null) attention.push(attentionRows(act, layer, opts.positions, opts.offset));
+    if (site.site === 'attn.hook_pattern' && layer !== null)
+      attention.push(attentionRows(act, layer, opts.positions, opts.offset));
   }
   const nNew = result.logits.dims[0];
   // [new_pos, d_vocab] -> last row [d_vocab]
   const last = result.logits.data.subarray((nNew - 1) * dVocab, nNew * dVocab);
-  const top_k = topKFromLogits(last, opts.topK).map((t) => ({ id: t.id, text: tokenText(t.id), prob: t.prob, logit: t.logit }));
+  const top_k = topKFromLogits(last, opts.topK).map((t) => ({
+    id: t.id,
+    text: tokenText(t.id),
+    prob: t.prob,
+    logit: t.logit,
+  }));
   const logit_lens = opts.logitLens
-    ? await logitLens(runtime, result.activations, result.logits, opts.lensPositions ?? opts.positions, opts.offset, opts.topK)
+    ? await logitLens(
+        runtime,
+        result.activations,
+        result.logits,
+        opts.lensPositions ?? opts.positions,
+        opts.offset,
+        opts.topK,
+      )
     : null;
   return { hooks, attention, logit_lens, top_k };
 }

@@ -42,7 +42,9 @@ export interface HookSlice {
 /** Check the rank against the catalogue and select the positions (no copy when they are all, or one contiguous run on axis 0). */
 export function sliceHook(act: Activation, site: HookSite, opts: HookSummaryOptions): HookSlice {
   if (act.dims.length !== site.dims.length) {
-    throw new Error(`${act.hook}: expected ${site.dims.length} axes (${site.dims.join(', ')}), got [${act.dims.join(', ')}]`);
+    throw new Error(
+      `${act.hook}: expected ${site.dims.length} axes (${site.dims.join(', ')}), got [${act.dims.join(', ')}]`,
+    );
   }
   const axis = positionAxis(site.dims);
   if (axis < 0) return { data: act.data, dims: [...act.dims], axis };

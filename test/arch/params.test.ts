@@ -45,7 +45,18 @@ describe('hand-computed tiny configs', () => {
   it('Llama with GQA (6 heads, 2 kv heads) and attention + MLP biases', () => {
     // d 12, d_head 2: q 144+12, k 48+4, v 48+4, o 144+12 = 416; gated MLP 3*240 + 20+20+12 = 772; 2 norms 24
     const p = countParams(
-      normalizeConfig({ model_type: 'llama', vocab_size: 17, hidden_size: 12, num_hidden_layers: 2, num_attention_heads: 6, num_key_value_heads: 2, intermediate_size: 20, max_position_embeddings: 32, attention_bias: true, mlp_bias: true }),
+      normalizeConfig({
+        model_type: 'llama',
+        vocab_size: 17,
+        hidden_size: 12,
+        num_hidden_layers: 2,
+        num_attention_heads: 6,
+        num_key_value_heads: 2,
+        intermediate_size: 20,
+        max_position_embeddings: 32,
+        attention_bias: true,
+        mlp_bias: true,
+      }),
     );
     expect(p.layer_kinds[0]!.params_per_layer).toBe(1212);
     expect(p.total).toBe(2 * 1212 + 17 * 12 * 2 + 12);
@@ -58,7 +69,21 @@ describe('hand-computed tiny configs', () => {
     // d 8, 2 heads: attention 4*64 = 256, norms 16; dense MLP 3*8*12 = 288
     // MoE: router 8*8 = 64, experts 8 * 3*8*3 = 576, shared (2 x width 3 = 6) 3*8*6 = 144
     const p = countParams(
-      normalizeConfig({ model_type: 'deepseek', vocab_size: 31, hidden_size: 8, num_hidden_layers: 4, num_attention_heads: 2, intermediate_size: 12, max_position_embeddings: 64, n_routed_experts: 8, n_shared_experts: 2, num_experts_per_tok: 2, moe_intermediate_size: 3, first_k_dense_replace: 1, moe_layer_freq: 2 }),
+      normalizeConfig({
+        model_type: 'deepseek',
+        vocab_size: 31,
+        hidden_size: 8,
+        num_hidden_layers: 4,
+        num_attention_heads: 2,
+        intermediate_size: 12,
+        max_position_embeddings: 64,
+        n_routed_experts: 8,
+        n_shared_experts: 2,
+        num_experts_per_tok: 2,
+        moe_intermediate_size: 3,
+        first_k_dense_replace: 1,
+        moe_layer_freq: 2,
+      }),
     );
     expect(p.layer_kinds.map((k) => [k.id, k.layers, k.count, k.params_per_layer, k.active_per_layer])).toEqual([
       ['dense', '0-1,3', 3, 560, 560],
@@ -74,7 +99,20 @@ describe('hand-computed tiny configs', () => {
     // d 6, 4 heads x 4, 2 kv heads: q 6*16+16, k 6*8+8, v 6*8+8, o 16*6+6, sinks 4 = 330
     // router 6*4+4 = 28; experts 4 * (gate 30+5, up 30+5, down 30+6) = 424; norms 12
     const p = countParams(
-      normalizeConfig({ model_type: 'gpt_oss', vocab_size: 43, hidden_size: 6, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 5, max_position_embeddings: 64, num_local_experts: 4, num_experts_per_tok: 2, sliding_window: 8 }),
+      normalizeConfig({
+        model_type: 'gpt_oss',
+        vocab_size: 43,
+        hidden_size: 6,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        num_key_value_heads: 2,
+        head_dim: 4,
+        intermediate_size: 5,
+        max_position_embeddings: 64,
+        num_local_experts: 4,
+        num_experts_per_tok: 2,
+        sliding_window: 8,
+      }),
     );
     expect(p.layer_kinds[0]!.params_per_layer).toBe(330 + 28 + 424 + 12);
     expect(p.layer_kinds[0]!.active_per_layer).toBe(330 + 28 + 212 + 12);
@@ -82,7 +120,17 @@ describe('hand-computed tiny configs', () => {
   });
 
   it('Gemma 2 has four norms per layer and a tied head; Gemma 3 adds q/k norms', () => {
-    const base = { vocab_size: 37, hidden_size: 6, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 4, intermediate_size: 9, max_position_embeddings: 64, sliding_window: 8 };
+    const base = {
+      vocab_size: 37,
+      hidden_size: 6,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      head_dim: 4,
+      intermediate_size: 9,
+      max_position_embeddings: 64,
+      sliding_window: 8,
+    };
     const g2 = countParams(normalizeConfig({ ...base, model_type: 'gemma2' }));
     // q 6*8, k 6*4, v 6*4, o 8*6 = 144; MLP 3*54 = 162; norms 4*6 = 24
     expect(g2.layer_kinds[0]!.params_per_layer).toBe(144 + 162 + 24);
@@ -92,7 +140,26 @@ describe('hand-computed tiny configs', () => {
   });
 
   it('DeepSeek-V3 style MLA with q_lora, router bias, and one MTP module reported separately', () => {
-    const cfg = { model_type: 'deepseek_v3', vocab_size: 31, hidden_size: 8, num_hidden_layers: 3, num_attention_heads: 2, intermediate_size: 12, max_position_embeddings: 64, n_routed_experts: 4, n_shared_experts: 1, num_experts_per_tok: 2, moe_intermediate_size: 3, first_k_dense_replace: 1, q_lora_rank: 6, kv_lora_rank: 4, qk_nope_head_dim: 3, qk_rope_head_dim: 2, v_head_dim: 5, topk_method: 'noaux_tc' };
+    const cfg = {
+      model_type: 'deepseek_v3',
+      vocab_size: 31,
+      hidden_size: 8,
+      num_hidden_layers: 3,
+      num_attention_heads: 2,
+      intermediate_size: 12,
+      max_position_embeddings: 64,
+      n_routed_experts: 4,
+      n_shared_experts: 1,
+      num_experts_per_tok: 2,
+      moe_intermediate_size: 3,
+      first_k_dense_replace: 1,
+      q_lora_rank: 6,
+      kv_lora_rank: 4,
+      qk_nope_head_dim: 3,
+      qk_rope_head_dim: 2,
+      v_head_dim: 5,
+      topk_method: 'noaux_tc',
+    };
     const p = countParams(normalizeConfig({ ...cfg, num_nextn_predict_layers: 1 }));
     // q_a 8*6, q_a_norm 6, q_b 6*2*5, kv_a 8*(4+2), kv_a_norm 4, kv_b 4*2*(3+5), o 2*5*8 = 48+6+60+48+4+64+80 = 310
     const dense = p.layer_kinds.find((k) => k.id === 'dense')!;
@@ -109,7 +176,20 @@ describe('hand-computed tiny configs', () => {
 
   it('Qwen2-MoE: mlp_only_layers stay dense, the shared expert has a sigmoid gate', () => {
     const p = countParams(
-      normalizeConfig({ model_type: 'qwen2_moe', vocab_size: 23, hidden_size: 8, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 10, max_position_embeddings: 64, num_experts: 6, num_experts_per_tok: 2, moe_intermediate_size: 3, shared_expert_intermediate_size: 7, mlp_only_layers: [0] }),
+      normalizeConfig({
+        model_type: 'qwen2_moe',
+        vocab_size: 23,
+        hidden_size: 8,
+        num_hidden_layers: 4,
+        num_attention_heads: 4,
+        intermediate_size: 10,
+        max_position_embeddings: 64,
+        num_experts: 6,
+        num_experts_per_tok: 2,
+        moe_intermediate_size: 3,
+        shared_expert_intermediate_size: 7,
+        mlp_only_layers: [0],
+      }),
     );
     expect(p.layer_kinds.map((k) => [k.id, k.layers])).toEqual([
       ['dense', '0'],
@@ -119,7 +199,17 @@ describe('hand-computed tiny configs', () => {
   });
 
   it('rejects a config too large to count exactly', () => {
-    const huge = { model_type: 'llama', vocab_size: 10_000_000, hidden_size: 1_000_000, num_hidden_layers: 10_000, num_attention_heads: 1, intermediate_size: 10_000_000, max_position_embeddings: 8 };
-    expect(() => countParams(normalizeConfig(huge))).toThrow(expect.objectContaining({ statusCode: 400, code: 'config_out_of_range' }));
+    const huge = {
+      model_type: 'llama',
+      vocab_size: 10_000_000,
+      hidden_size: 1_000_000,
+      num_hidden_layers: 10_000,
+      num_attention_heads: 1,
+      intermediate_size: 10_000_000,
+      max_position_embeddings: 8,
+    };
+    expect(() => countParams(normalizeConfig(huge))).toThrow(
+      expect.objectContaining({ statusCode: 400, code: 'config_out_of_range' }),
+    );
   });
 });

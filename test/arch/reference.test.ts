@@ -8,8 +8,14 @@ import { countParams } from '../../src/arch/params.js';
 import { readRegistryDir } from '../../src/arch/registry.js';
 
 const here = path.join(PROJECT_ROOT, 'test', 'arch', 'fixtures');
-const reference = JSON.parse(readFileSync(path.join(here, 'reference-params.json'), 'utf8')) as { registry: Record<string, number>; tiny: Record<string, number> };
-const tiny = JSON.parse(readFileSync(path.join(here, 'tiny-configs.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+const reference = JSON.parse(readFileSync(path.join(here, 'reference-params.json'), 'utf8')) as {
+  registry: Record<string, number>;
+  tiny: Record<string, number>;
+};
+const tiny = JSON.parse(readFileSync(path.join(here, 'tiny-configs.json'), 'utf8')) as Record<
+  string,
+  Record<string, unknown>
+>;
 
 describe('tiny configs (every family feature) vs the torch reference', () => {
   it.each(Object.keys(tiny))('%s', (name) => {
@@ -25,7 +31,10 @@ describe('registry entries vs the torch reference', () => {
   });
   it.each(entries.map((e) => [e.name, e] as const))('%s', (_n, e) => {
     const want = reference.registry[e.name];
-    expect(want, `no reference for ${e.name}: rerun test/arch/reference/count_params.py (see docs/arch-math.md)`).toBeTypeOf('number');
+    expect(
+      want,
+      `no reference for ${e.name}: rerun test/arch/reference/count_params.py (see docs/arch-math.md)`,
+    ).toBeTypeOf('number');
     expect(e.params.total).toBe(want);
   });
 });

@@ -11,7 +11,11 @@ const { entries, problems } = readRegistryDir(path.join(PROJECT_ROOT, 'models', 
  * DeepSeek V2/V3 and gpt-oss leave the input embedding table out; Mixtral, Qwen and DeepSeek-MoE count it.
  * An entry's published.active_convention overrides this table.
  */
-const ACTIVE_CONVENTION: Record<string, 'all' | 'non_embedding'> = { deepseek_v2: 'non_embedding', deepseek_v3: 'non_embedding', gpt_oss: 'non_embedding' };
+const ACTIVE_CONVENTION: Record<string, 'all' | 'non_embedding'> = {
+  deepseek_v2: 'non_embedding',
+  deepseek_v3: 'non_embedding',
+  gpt_oss: 'non_embedding',
+};
 
 const rel = (a: number, b: number) => Math.abs(a - b) / b;
 const pct = (x: number) => `${(x * 100).toFixed(3)}%`;
@@ -30,10 +34,16 @@ describe.each(entries.map((e) => [e.name, e] as [string, ArchEntry]))('%s', (_na
   it(`total matches the published ${pub.exact ? 'exact' : 'rounded'} figure`, () => {
     const got = e.params.total;
     if (pub.exact) {
-      expect(got, `${e.name}: computed ${got} vs published exact ${pub.total} (${e.file}); note: ${pub.note ?? ''}`).toBe(pub.total);
+      expect(
+        got,
+        `${e.name}: computed ${got} vs published exact ${pub.total} (${e.file}); note: ${pub.note ?? ''}`,
+      ).toBe(pub.total);
     } else {
       const tol = pub.tolerance ?? 0.005;
-      expect(rel(got, pub.total), `${e.name}: computed ${got} vs published ${pub.total}: ${pct(rel(got, pub.total))} > ${pct(tol)} (${e.file})`).toBeLessThanOrEqual(tol);
+      expect(
+        rel(got, pub.total),
+        `${e.name}: computed ${got} vs published ${pub.total}: ${pct(rel(got, pub.total))} > ${pct(tol)} (${e.file})`,
+      ).toBeLessThanOrEqual(tol);
     }
   });
 
@@ -44,7 +54,10 @@ describe.each(entries.map((e) => [e.name, e] as [string, ArchEntry]))('%s', (_na
       // Active figures are rounded labels ("37B"); the registry states each tolerance and why.
       const tol = pub.active_tolerance ?? pub.tolerance ?? 0.005;
       expect(got, `${e.name}: no active count computed`).not.toBeNull();
-      expect(rel(got!, pub.active!), `${e.name}: computed active (${convention}) ${got} vs published ${pub.active}: ${pct(rel(got!, pub.active!))} > ${pct(tol)}`).toBeLessThanOrEqual(tol);
+      expect(
+        rel(got!, pub.active!),
+        `${e.name}: computed active (${convention}) ${got} vs published ${pub.active}: ${pct(rel(got!, pub.active!))} > ${pct(tol)}`,
+      ).toBeLessThanOrEqual(tol);
     });
   }
 
@@ -52,7 +65,10 @@ describe.each(entries.map((e) => [e.name, e] as [string, ArchEntry]))('%s', (_na
     it('total with the multi-token-prediction module matches the published checkpoint figure', () => {
       const got = e.params.mtp!.total_with_mtp;
       const tol = pub.extras_tolerance ?? 0.005;
-      expect(rel(got, pub.total_with_extras!), `${e.name}: computed ${got} with MTP vs ${pub.total_with_extras}`).toBeLessThanOrEqual(tol);
+      expect(
+        rel(got, pub.total_with_extras!),
+        `${e.name}: computed ${got} with MTP vs ${pub.total_with_extras}`,
+      ).toBeLessThanOrEqual(tol);
     });
   }
 });

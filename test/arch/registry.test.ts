@@ -23,14 +23,30 @@ const dirs: string[] = [];
 function registryDir(files: Record<string, unknown>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'arch-registry-'));
   dirs.push(dir);
-  for (const [name, body] of Object.entries(files)) writeFileSync(path.join(dir, name), typeof body === 'string' ? body : JSON.stringify(body));
+  for (const [name, body] of Object.entries(files))
+    writeFileSync(path.join(dir, name), typeof body === 'string' ? body : JSON.stringify(body));
   return dir;
 }
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('lookup', () => {
-  const reg = ArchRegistry.load(registryDir({ 'llama.json': { family: 'llama', models: [entry('llama-3-8b', ['meta-llama/Meta-Llama-3-8B']), entry('qwen2.5-7b', ['Qwen/Qwen2.5-7B'])] } }));
-  it.each(['llama-3-8b', 'LLAMA-3-8B', 'llama_3_8b', 'llama.3.8b', 'Meta-Llama-3-8B', 'meta-llama/Meta-Llama-3-8B', 'someorg/llama-3-8b'])('%s -> llama-3-8b', (q) => {
+  const reg = ArchRegistry.load(
+    registryDir({
+      'llama.json': {
+        family: 'llama',
+        models: [entry('llama-3-8b', ['meta-llama/Meta-Llama-3-8B']), entry('qwen2.5-7b', ['Qwen/Qwen2.5-7B'])],
+      },
+    }),
+  );
+  it.each([
+    'llama-3-8b',
+    'LLAMA-3-8B',
+    'llama_3_8b',
+    'llama.3.8b',
+    'Meta-Llama-3-8B',
+    'meta-llama/Meta-Llama-3-8B',
+    'someorg/llama-3-8b',
+  ])('%s -> llama-3-8b', (q) => {
     expect(reg.lookup(q)).toBe('llama-3-8b');
   });
   it('keeps dots meaningful enough: qwen2.5-7b and qwen2_5_7b resolve, qwen257b does not', () => {
@@ -45,7 +61,7 @@ describe('lookup', () => {
     expect(reg.byFamily('LLAMA').map((e) => e.name)).toEqual(['llama-3-8b', 'qwen2.5-7b']);
     expect(reg.byFamily('gemma')).toEqual([]);
   });
-  it('serves as the model-registry plugin\'s KnownArchitectures', () => {
+  it("serves as the model-registry plugin's KnownArchitectures", () => {
     const known: KnownArchitectures = reg; // compile-time: the plugin can take the registry as is
     expect(known.lookup('LLAMA-3-8B')).toBe('llama-3-8b');
   });
@@ -59,10 +75,26 @@ describe('loading fails loudly, naming file and entry', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['bad JSON', { 'a.json': '{ nope' }, /a\.json: not readable JSON/],
     ['no models array', { 'a.json': { family: 'x' } }, /a\.json: models/],
-    ['bad entry field', { 'a.json': { family: 'x', models: [{ ...entry('m1'), published: { total: -5, exact: true, active: null } }] } }, /a\.json, entry m1: published\.total/],
-    ['unsupported architecture', { 'b.json': { family: 'x', models: [entry('m2', [], { model_type: 'rwkv' })] } }, /b\.json, entry m2: .*unsupported_model_type/],
-    ['missing field', { 'b.json': { family: 'x', models: [entry('m3', [], { model_type: 'gpt2' })] } }, /b\.json, entry m3: .*invalid_config: config\.n_embd is required/],
-    ['duplicate alias', { 'c.json': { family: 'x', models: [entry('m4', ['shared']), entry('m5', ['Shared'])] } }, /"Shared" of m5 is also a name or alias of m4/],
+    [
+      'bad entry field',
+      { 'a.json': { family: 'x', models: [{ ...entry('m1'), published: { total: -5, exact: true, active: null } }] } },
+      /a\.json, entry m1: published\.total/,
+    ],
+    [
+      'unsupported architecture',
+      { 'b.json': { family: 'x', models: [entry('m2', [], { model_type: 'rwkv' })] } },
+      /b\.json, entry m2: .*unsupported_model_type/,
+    ],
+    [
+      'missing field',
+      { 'b.json': { family: 'x', models: [entry('m3', [], { model_type: 'gpt2' })] } },
+      /b\.json, entry m3: .*invalid_config: config\.n_embd is required/,
+    ],
+    [
+      'duplicate alias',
+      { 'c.json': { family: 'x', models: [entry('m4', ['shared']), entry('m5', ['Shared'])] } },
+      /"Shared" of m5 is also a name or alias of m4/,
+    ],
   ];
   it.each(cases)('%s', (_label, files, message) => {
     const dir = registryDir(files);
@@ -73,7 +105,18 @@ describe('loading fails loudly, naming file and entry', () => {
     expect(ArchRegistry.load(path.join(PROJECT_ROOT, 'no-such-dir')).entries).toEqual([]);
   });
   it('applies library_defaults under the published config', () => {
-    const dir = registryDir({ 'g.json': { family: 'g', models: [{ ...entry('g1'), config: { ...GPT2, tie_word_embeddings: true }, library_defaults: { tie_word_embeddings: false, n_inner: 4 } }] } });
+    const dir = registryDir({
+      'g.json': {
+        family: 'g',
+        models: [
+          {
+            ...entry('g1'),
+            config: { ...GPT2, tie_word_embeddings: true },
+            library_defaults: { tie_word_embeddings: false, n_inner: 4 },
+          },
+        ],
+      },
+    });
     const e = ArchRegistry.load(dir).find('g1')!;
     expect([e.spec.tiedEmbeddings, e.spec.mlp.dMlp]).toEqual([true, 4]);
   });

@@ -4,8 +4,36 @@ import { normalizeConfig } from '../../src/arch/normalize.js';
 import { shapeFlow, type ShapesReport } from '../../src/arch/shapes.js';
 
 const GPT2 = { model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 };
-const LLAMA3_8B = { model_type: 'llama', vocab_size: 128256, hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 14336, max_position_embeddings: 8192 };
-const DSV3 = { model_type: 'deepseek_v3', vocab_size: 129280, hidden_size: 7168, num_hidden_layers: 61, num_attention_heads: 128, intermediate_size: 18432, max_position_embeddings: 163840, moe_intermediate_size: 2048, n_routed_experts: 256, n_shared_experts: 1, num_experts_per_tok: 8, first_k_dense_replace: 3, q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128, topk_method: 'noaux_tc' };
+const LLAMA3_8B = {
+  model_type: 'llama',
+  vocab_size: 128256,
+  hidden_size: 4096,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  intermediate_size: 14336,
+  max_position_embeddings: 8192,
+};
+const DSV3 = {
+  model_type: 'deepseek_v3',
+  vocab_size: 129280,
+  hidden_size: 7168,
+  num_hidden_layers: 61,
+  num_attention_heads: 128,
+  intermediate_size: 18432,
+  max_position_embeddings: 163840,
+  moe_intermediate_size: 2048,
+  n_routed_experts: 256,
+  n_shared_experts: 1,
+  num_experts_per_tok: 8,
+  first_k_dense_replace: 3,
+  q_lora_rank: 1536,
+  kv_lora_rank: 512,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  v_head_dim: 128,
+  topk_method: 'noaux_tc',
+};
 
 const at = (r: ShapesReport, id: string) => {
   const s = r.stages.find((x) => x.id === id);
@@ -23,9 +51,18 @@ describe('GPT-2 walk-through', () => {
     expect(at(r, 'embed').output.shape).toEqual([1024, 768]);
     expect(at(r, 'embed').weights[0]!.shape).toEqual([50257, 768]);
     const q = at(r, 'blocks.0.attn.q');
-    expect([q.inputs[0]!.shape, q.weights[0]!.shape, q.output.shape, q.heads, q.per_head]).toEqual([[1024, 768], [768, 64], [1024, 64], 12, true]);
+    expect([q.inputs[0]!.shape, q.weights[0]!.shape, q.output.shape, q.heads, q.per_head]).toEqual([
+      [1024, 768],
+      [768, 64],
+      [1024, 64],
+      12,
+      true,
+    ]);
     expect(q.all_heads).toEqual({ weights: [768, 768], output: [1024, 768] });
-    expect(at(r, 'blocks.0.attn.scores').inputs.map((i) => i.shape)).toEqual([[1024, 64], [64, 1024]]);
+    expect(at(r, 'blocks.0.attn.scores').inputs.map((i) => i.shape)).toEqual([
+      [1024, 64],
+      [64, 1024],
+    ]);
     expect(at(r, 'blocks.0.attn.scores').output.shape).toEqual([1024, 1024]);
     expect(at(r, 'blocks.0.attn.softmax').output.shape).toEqual([1024, 1024]);
     expect(at(r, 'blocks.0.attn.concat').output.shape).toEqual([1024, 768]);
@@ -41,8 +78,19 @@ describe('GPT-2 walk-through', () => {
     expect(r.layer_groups).toMatchObject([{ id: 'dense-global', layers: '0-11', count: 12, representative: 0 }]);
   });
   it('counts matmul FLOPs exactly as 2*m*n*k over all layers (bias adds included)', () => {
-    const T = 1024, d = 768, f = 3072, h = 12, dh = 64, V = 50257;
-    const layer = 3 * (2 * T * d * d + T * d) + (2 * T * T * dh * h + h * T * T) + 2 * T * T * dh * h + (2 * T * d * d + T * d) + (2 * T * d * f + T * f) + (2 * T * f * d + T * d);
+    const T = 1024,
+      d = 768,
+      f = 3072,
+      h = 12,
+      dh = 64,
+      V = 50257;
+    const layer =
+      3 * (2 * T * d * d + T * d) +
+      (2 * T * T * dh * h + h * T * T) +
+      2 * T * T * dh * h +
+      (2 * T * d * d + T * d) +
+      (2 * T * d * f + T * f) +
+      (2 * T * f * d + T * d);
     expect(r.totals.matmul_flops).toBe(12 * layer + 2 * d * V);
     expect(BigInt(r.totals.forward_flops_exact)).toBe(BigInt(r.totals.forward_flops));
     expect(r.totals.flops_per_token).toBe(r.totals.forward_flops / 1024);
@@ -63,10 +111,21 @@ describe('GPT-2 walk-through', () => {
     expect(b.totals.forward_flops).toBe(3 * one.totals.forward_flops);
   });
   it('refuses seq_len beyond the context with the limit in the sentence', () => {
-    expect(() => shapeFlow(normalizeConfig(GPT2), { seqLen: 1025 })).toThrow(expect.objectContaining({ statusCode: 400, code: 'seq_len_too_long', detail: expect.stringContaining('1024') }));
+    expect(() => shapeFlow(normalizeConfig(GPT2), { seqLen: 1025 })).toThrow(
+      expect.objectContaining({ statusCode: 400, code: 'seq_len_too_long', detail: expect.stringContaining('1024') }),
+    );
   });
   it('caps the default at a shorter context (GPT-1: 512)', () => {
-    const g1 = shapeFlow(normalizeConfig({ model_type: 'openai-gpt', vocab_size: 40478, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 }));
+    const g1 = shapeFlow(
+      normalizeConfig({
+        model_type: 'openai-gpt',
+        vocab_size: 40478,
+        n_embd: 768,
+        n_layer: 12,
+        n_head: 12,
+        n_positions: 512,
+      }),
+    );
     expect(g1.seq_len).toBe(512);
     expect(g1.stages.some((s) => s.id === 'ln_final')).toBe(false);
   });
@@ -76,7 +135,12 @@ describe('Llama-3-8B (GQA)', () => {
   const r = shapeFlow(normalizeConfig(LLAMA3_8B), { seqLen: 1024 });
   it('has per-head Q over 32 heads and K/V over 8 shared kv heads', () => {
     const q = at(r, 'blocks.0.attn.q');
-    expect([q.inputs[0]!.shape, q.weights[0]!.shape, q.output.shape, q.heads]).toEqual([[1024, 4096], [4096, 128], [1024, 128], 32]);
+    expect([q.inputs[0]!.shape, q.weights[0]!.shape, q.output.shape, q.heads]).toEqual([
+      [1024, 4096],
+      [4096, 128],
+      [1024, 128],
+      32,
+    ]);
     for (const id of ['blocks.0.attn.k', 'blocks.0.attn.v']) {
       const k = at(r, id);
       expect([k.heads, k.all_heads?.weights, k.all_heads?.output]).toEqual([8, [4096, 1024], [1024, 1024]]);
@@ -95,11 +159,24 @@ describe('Llama-3-8B (GQA)', () => {
 
 describe('MoE and MLA', () => {
   it('Mixtral routes 1024 tokens top-2 of 8: 256 rows per expert on average', () => {
-    const r = shapeFlow(normalizeConfig({ ...LLAMA3_8B, model_type: 'mixtral', vocab_size: 32000, num_local_experts: 8, num_experts_per_tok: 2 }), { seqLen: 1024 });
+    const r = shapeFlow(
+      normalizeConfig({
+        ...LLAMA3_8B,
+        model_type: 'mixtral',
+        vocab_size: 32000,
+        num_local_experts: 8,
+        num_experts_per_tok: 2,
+      }),
+      { seqLen: 1024 },
+    );
     expect(at(r, 'blocks.0.mlp.router').output.shape).toEqual([1024, 8]);
     expect(at(r, 'blocks.0.mlp.topk').output.shape).toEqual([1024, 2]);
     const up = at(r, 'blocks.0.mlp.experts.in');
-    expect([up.inputs[0]!.shape, up.weights[0]!.shape, up.tokens_per_expert]).toEqual([[2048, 4096], [8, 4096, 14336], 256]);
+    expect([up.inputs[0]!.shape, up.weights[0]!.shape, up.tokens_per_expert]).toEqual([
+      [2048, 4096],
+      [8, 4096, 14336],
+      256,
+    ]);
   });
   it('DeepSeek-V3 groups 3 dense and 58 MoE layers, with MLA latents and exact totals', () => {
     const r = shapeFlow(normalizeConfig(DSV3), { seqLen: 1024 });
@@ -117,7 +194,21 @@ describe('MoE and MLA', () => {
     expect(BigInt(r.totals.forward_flops_exact)).toBe(perLayer + outside);
   });
   it('Gemma 3 splits sliding and global layers (pattern 3)', () => {
-    const r = shapeFlow(normalizeConfig({ model_type: 'gemma3_text', vocab_size: 37, hidden_size: 6, num_hidden_layers: 7, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 4, intermediate_size: 9, max_position_embeddings: 64, sliding_window: 8, sliding_window_pattern: 3 }));
+    const r = shapeFlow(
+      normalizeConfig({
+        model_type: 'gemma3_text',
+        vocab_size: 37,
+        hidden_size: 6,
+        num_hidden_layers: 7,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        head_dim: 4,
+        intermediate_size: 9,
+        max_position_embeddings: 64,
+        sliding_window: 8,
+        sliding_window_pattern: 3,
+      }),
+    );
     expect(r.layer_groups.map((g) => [g.id, g.layers, g.sliding_window])).toEqual([
       ['dense-sliding', '0-1,3-4,6', 8],
       ['dense-global', '2,5', null],
@@ -130,7 +221,9 @@ describe('MoE and MLA', () => {
     for (const cfg of [GPT2, LLAMA3_8B, DSV3]) {
       const r = shapeFlow(normalizeConfig(cfg), { seqLen: 64, batch: 2 });
       expect(new Set(r.stages.map((s) => s.id)).size).toBe(r.stages.length);
-      for (const s of r.stages) for (const t of [...s.inputs, ...s.weights, s.output]) for (const n of t.shape) expect(Number.isInteger(n) && n > 0, `${s.id} ${t.name}`).toBe(true);
+      for (const s of r.stages)
+        for (const t of [...s.inputs, ...s.weights, s.output])
+          for (const n of t.shape) expect(Number.isInteger(n) && n > 0, `${s.id} ${t.name}`).toBe(true);
     }
   });
 });

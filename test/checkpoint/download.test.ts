@@ -99,13 +99,20 @@ async function rejection(p: Promise<unknown>): Promise<ProblemError> {
   return err as ProblemError;
 }
 
-const sha = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+const sha = async (p: string) =>
+  createHash('sha256')
+    .update(await readFile(p))
+    .digest('hex');
 
 describe('downloadModel', () => {
   it('downloads, verifies and installs gpt2 (short name -> openai-community/gpt2)', async () => {
     const models = path.join(work, 'full');
     const seen: number[] = [];
-    const r = await downloadModel('gpt2', { modelsDir: models, baseUrl: base, onProgress: (p) => seen.push(p.received) });
+    const r = await downloadModel('gpt2', {
+      modelsDir: models,
+      baseUrl: base,
+      onProgress: (p) => seen.push(p.received),
+    });
     expect(r.name).toBe('gpt2');
     expect(await sha(path.join(models, 'gpt2', 'model.safetensors'))).toBe(weightsSha);
     expect(await readdir(models)).toEqual(['gpt2']); // the .download-gpt2 work folder is gone
@@ -118,7 +125,11 @@ describe('downloadModel', () => {
 
   it('reads size and sha256 from the LFS redirect, following relative repo redirects', async () => {
     const remote = await describeRemoteFile(`${base}/gpt2/resolve/main/model.safetensors`, 'gpt2');
-    expect(remote).toEqual({ url: `${base}/${REPO}/resolve/main/model.safetensors`, size: weights.length, sha256: weightsSha });
+    expect(remote).toEqual({
+      url: `${base}/${REPO}/resolve/main/model.safetensors`,
+      size: weights.length,
+      sha256: weightsSha,
+    });
     const small = await describeRemoteFile(`${base}/${REPO}/resolve/main/config.json`, REPO);
     expect(small).toEqual({ url: `${base}/${REPO}/resolve/main/config.json`, size: config.length, sha256: undefined });
   });
@@ -161,7 +172,9 @@ describe('downloadModel', () => {
   });
 
   it('reports a repository the hub does not have as 404 repo_not_found', async () => {
-    const err = await rejection(downloadModel('nobody/no-such-gpt2', { modelsDir: path.join(work, 'missing'), baseUrl: base }));
+    const err = await rejection(
+      downloadModel('nobody/no-such-gpt2', { modelsDir: path.join(work, 'missing'), baseUrl: base }),
+    );
     expect([err.statusCode, err.code]).toEqual([404, 'repo_not_found']);
     expect(err.detail).toContain('nobody/no-such-gpt2');
   });
@@ -180,7 +193,14 @@ describe('downloadModel', () => {
 
 describe('model:download CLI', () => {
   const io = (env: Record<string, string | undefined>) => {
-    const o = { stdout: '', stderr: '', env, isTty: false, out: (t: string) => void (o.stdout += t), err: (t: string) => void (o.stderr += t) };
+    const o = {
+      stdout: '',
+      stderr: '',
+      env,
+      isTty: false,
+      out: (t: string) => void (o.stdout += t),
+      err: (t: string) => void (o.stderr += t),
+    };
     return o;
   };
 

@@ -15,7 +15,10 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'ckpt-'));
   const dims = { nLayer: 1, nHead: 2, dModel: 4, dHead: 2, dMlp: 16, dVocab: 10, nCtx: 8, layerNormEps: 1e-5 };
   base = [...expectedGpt2Tensors(dims)].map(([name, shape]) => ({
-    name, shape, dtype: 'F32' as const, data: new Float32Array(shape.reduce((a, b) => a * b, 1)),
+    name,
+    shape,
+    dtype: 'F32' as const,
+    data: new Float32Array(shape.reduce((a, b) => a * b, 1)),
   }));
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
@@ -30,7 +33,10 @@ async function checkpoint(tensors: TensorToWrite[], cfg: object = config): Promi
 }
 
 async function failure(dir: string): Promise<CheckpointError> {
-  const e = await inspectGpt2Checkpoint(dir).then(() => undefined, (err: unknown) => err);
+  const e = await inspectGpt2Checkpoint(dir).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(CheckpointError);
   return e as CheckpointError;
 }
@@ -38,7 +44,16 @@ async function failure(dir: string): Promise<CheckpointError> {
 describe('inspectGpt2Checkpoint', () => {
   it('reads the fixtures: dims, dtype, every tensor', async () => {
     const c = await inspectGpt2Checkpoint(TINY);
-    expect(c.dims).toEqual({ nLayer: 3, nHead: 4, dModel: 32, dHead: 8, dMlp: 128, dVocab: 50257, nCtx: 64, layerNormEps: 1e-5 });
+    expect(c.dims).toEqual({
+      nLayer: 3,
+      nHead: 4,
+      dModel: 32,
+      dHead: 8,
+      dMlp: 128,
+      dVocab: 50257,
+      nCtx: 64,
+      layerNormEps: 1e-5,
+    });
     expect(c.dtype).toBe('F32');
     expect(c.tensors.size).toBe(2 + 3 * 12 + 2);
     expect((await inspectGpt2Checkpoint(TINY_FP16)).dtype).toBe('F16');
@@ -70,19 +85,25 @@ describe('inspectGpt2Checkpoint', () => {
   });
 
   it('wrong dtype (mixed F16 in an F32 checkpoint)', async () => {
-    const e = await failure(await checkpoint(base.map((t) => (t.name === 'h.0.ln_2.bias' ? { ...t, dtype: 'F16' as const } : t))));
+    const e = await failure(
+      await checkpoint(base.map((t) => (t.name === 'h.0.ln_2.bias' ? { ...t, dtype: 'F16' as const } : t))),
+    );
     expect(e.tensor).toBe('h.0.ln_2.bias');
     expect(e.message).toMatch(/dtype F16 differs/);
   });
 
   it('unexpected tensor (a layer the config does not have)', async () => {
-    const e = await failure(await checkpoint([...base, { name: 'h.1.ln_1.weight', shape: [4], dtype: 'F32', data: new Float32Array(4) }]));
+    const e = await failure(
+      await checkpoint([...base, { name: 'h.1.ln_1.weight', shape: [4], dtype: 'F32', data: new Float32Array(4) }]),
+    );
     expect(e.tensor).toBe('h.1.ln_1.weight');
   });
 
   it('bad config: n_embd not divisible by n_head, wrong activation, missing file', async () => {
     expect((await failure(await checkpoint(base, { ...config, n_head: 3 }))).message).toMatch(/divisible/);
-    expect((await failure(await checkpoint(base, { ...config, activation_function: 'relu' }))).message).toMatch(/activation_function/);
+    expect((await failure(await checkpoint(base, { ...config, activation_function: 'relu' }))).message).toMatch(
+      /activation_function/,
+    );
     const dir = path.join(tmp, 'noconfig');
     await mkdir(dir);
     await copyFile(path.join(TINY, 'model.safetensors'), path.join(dir, 'model.safetensors'));

@@ -24,7 +24,14 @@ afterAll(async () => {
 
 /** Capture what a CLI run prints. */
 function fakeIo(env: Record<string, string | undefined> = {}): CliIo & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', env, isTty: false, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  const io = {
+    stdout: '',
+    stderr: '',
+    env,
+    isTty: false,
+    out: (t: string) => void (io.stdout += t),
+    err: (t: string) => void (io.stderr += t),
+  };
   return io;
 }
 
@@ -43,7 +50,12 @@ async function corruptedCopy(dir: string, bad: string, shape: number[]): Promise
   const src = await readSafetensors(path.join(TINY, 'model.safetensors'));
   const tensors: TensorToWrite[] = [];
   for (const t of src.tensors) {
-    tensors.push({ name: t.name, dtype: 'F32', shape: t.name === bad ? shape : t.shape, data: await src.readFloat32(t.name) });
+    tensors.push({
+      name: t.name,
+      dtype: 'F32',
+      shape: t.name === bad ? shape : t.shape,
+      data: await src.readFloat32(t.name),
+    });
   }
   await writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
 }
@@ -57,7 +69,9 @@ describe('importCheckpoint', () => {
     expect(r.checkpoint.dims).toMatchObject({ nLayer: 3, nHead: 4, dModel: 32, dVocab: 50257 });
     expect((await readdir(models)).sort()).toEqual(['tiny']);
     expect((await readdir(r.dir)).sort()).toEqual(['config.json', 'model.safetensors']);
-    expect((await stat(path.join(r.dir, 'model.safetensors'))).size).toBe((await stat(path.join(TINY, 'model.safetensors'))).size);
+    expect((await stat(path.join(r.dir, 'model.safetensors'))).size).toBe(
+      (await stat(path.join(TINY, 'model.safetensors'))).size,
+    );
   });
 
   it('refuses to overwrite without force (409 model_exists) and replaces with force', async () => {
@@ -90,8 +104,20 @@ describe('importCheckpoint', () => {
   it('accepts the trained default model through the same path a downloaded GPT-2 takes', async () => {
     const r = await importCheckpoint(MINI, { modelsDir: path.join(work, 'models-e'), name: 'gpt2-mini' });
     expect(r.checkpoint.dtype).toBe('F32');
-    expect(r.checkpoint.dims).toMatchObject({ nLayer: 4, nHead: 4, dModel: 128, dHead: 32, dMlp: 512, dVocab: 50257, nCtx: 128 });
-    expect(r.checkpoint.config).toMatchObject({ model_type: 'gpt2', activation_function: 'gelu_new', layer_norm_epsilon: 1e-5 });
+    expect(r.checkpoint.dims).toMatchObject({
+      nLayer: 4,
+      nHead: 4,
+      dModel: 128,
+      dHead: 32,
+      dMlp: 512,
+      dVocab: 50257,
+      nCtx: 128,
+    });
+    expect(r.checkpoint.config).toMatchObject({
+      model_type: 'gpt2',
+      activation_function: 'gelu_new',
+      layer_norm_epsilon: 1e-5,
+    });
     expect(r.bytes).toBeLessThan(30_000_000);
     const direct = await inspectGpt2Checkpoint(MINI);
     expect(direct.tensors.size).toBe(2 + 4 * 12 + 2);
@@ -112,7 +138,9 @@ describe('model:import CLI', () => {
     const io = fakeIo();
     const code = await importCli([bad, '--models-dir', path.join(work, 'models-g')], io);
     expect(code).toBe(1);
-    expect(io.stderr).toMatch(/^Error \(invalid_checkpoint\): Tensor h\.0\.mlp\.c_fc\.weight: expected shape \[32, 128\]/);
+    expect(io.stderr).toMatch(
+      /^Error \(invalid_checkpoint\): Tensor h\.0\.mlp\.c_fc\.weight: expected shape \[32, 128\]/,
+    );
     expect(io.stderr).not.toMatch(/\n\s+at /);
   });
 

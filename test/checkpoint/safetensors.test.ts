@@ -3,7 +3,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointError, floatToBfloat16, floatToHalf, halfToFloat, readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/checkpoint/safetensors.js';
+import {
+  CheckpointError,
+  floatToBfloat16,
+  floatToHalf,
+  halfToFloat,
+  readSafetensors,
+  readSafetensorsHeader,
+  writeSafetensors,
+} from '../../src/checkpoint/safetensors.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -23,7 +31,10 @@ async function rawFile(name: string, header: unknown, dataBytes: number, headerT
 }
 
 async function failure(p: Promise<unknown>): Promise<CheckpointError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(CheckpointError);
   return e as CheckpointError;
 }
@@ -32,13 +43,20 @@ describe('round trip', () => {
   it('writes and reads F32 and F16 with metadata and aligned offsets', async () => {
     const p = path.join(dir, 'rt.safetensors');
     const a = Float32Array.from([1, -2.5, 3.25, 1e-3, 65504, 0]);
-    await writeSafetensors(p, [
-      { name: 'a', shape: [2, 3], dtype: 'F32', data: a },
-      { name: 'b', shape: [6], dtype: 'F16', data: a },
-    ], { format: 'pt' });
+    await writeSafetensors(
+      p,
+      [
+        { name: 'a', shape: [2, 3], dtype: 'F32', data: a },
+        { name: 'b', shape: [6], dtype: 'F16', data: a },
+      ],
+      { format: 'pt' },
+    );
     const f = await readSafetensors(p);
     expect(f.metadata).toEqual({ format: 'pt' });
-    expect(f.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([['a', 'F32', [2, 3]], ['b', 'F16', [6]]]);
+    expect(f.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([
+      ['a', 'F32', [2, 3]],
+      ['b', 'F16', [6]],
+    ]);
     expect(f.tensors[0].dataOffset % 8).toBe(0);
     expect(await f.readFloat32('a')).toEqual(a);
     const b = await f.readFloat32('b');
@@ -51,7 +69,7 @@ describe('round trip', () => {
     expect(floatToBfloat16(1 + 2 ** -8)).toBe(0x3f80); // tie -> even
     expect(floatToBfloat16(1 + 3 * 2 ** -8)).toBe(0x3f82); // tie -> even (up)
     const p = path.join(dir, 'bf.safetensors');
-    await writeSafetensors(p, [{ name: 'w', shape: [3], dtype: 'BF16', data: Float32Array.from([1, -0.5, 3.1415927]) }]);
+    await writeSafetensors(p, [{ name: 'w', shape: [3], dtype: 'BF16', data: Float32Array.from([1, -0.5, 3.1416]) }]);
     expect(Array.from(await (await readSafetensors(p)).readFloat32('w'))).toEqual([1, -0.5, 3.140625]);
   });
 
@@ -103,7 +121,13 @@ describe('validation names the problem', () => {
     ['size mismatch', { w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8, 'w', /needs 12/],
     ['negative dim', { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, 0, 'w', /shape/],
     ['end before begin', { w: { dtype: 'F32', shape: [0], data_offsets: [4, 0] } }, 8, 'w', /end before/],
-    ['overlap', { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12, 'b', /overlaps/],
+    [
+      'overlap',
+      { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+      12,
+      'b',
+      /overlaps/,
+    ],
   ])('%s', async (_label, header, bytes, tensor, msg) => {
     const p = await rawFile(`${tensor}-${bytes}-${Math.random()}.safetensors`, header, bytes);
     const e = await failure(readSafetensorsHeader(p));

@@ -21,7 +21,10 @@ describe('buildGpt2Graph', () => {
     const present = [...Array(L).keys()].flatMap((i) => [`present.${i}.key`, `present.${i}.value`]);
     expect(new Set(outputs)).toEqual(new Set([...allHookNames(L), ...present]));
     expect(outputs).toHaveLength(allHookNames(L).length + 2 * L);
-    expect(graph.input.map((i) => i.name)).toEqual(['input_ids', ...[...Array(L).keys()].flatMap((i) => [`past.${i}.key`, `past.${i}.value`])]);
+    expect(graph.input.map((i) => i.name)).toEqual([
+      'input_ids',
+      ...[...Array(L).keys()].flatMap((i) => [`past.${i}.key`, `past.${i}.value`]),
+    ]);
     expect(Number(model.opsetImport[0].version)).toBe(17);
   });
 
@@ -35,7 +38,11 @@ describe('buildGpt2Graph', () => {
     const wte = ext.find((t) => t.name === 'wte.weight')!;
     const kv = Object.fromEntries(wte.externalData!.map((e) => [e.key, e.value]));
     const info = ckpt.tensors.get('wte.weight')!;
-    expect(kv).toEqual({ location: 'model.safetensors', offset: String(info.dataOffset), length: String(info.byteLength) });
+    expect(kv).toEqual({
+      location: 'model.safetensors',
+      offset: String(info.dataOffset),
+      length: String(info.byteLength),
+    });
   });
 
   it('fp16 checkpoints get FLOAT16 initializers cast to float32 under the canonical names', async () => {

@@ -22,7 +22,10 @@ function loadCountries(): Country[] {
   return lines.slice(1).map((line) => {
     const cells = line.split(',');
     const article = col(cells, 'article');
-    return { name: article ? `${article} ${col(cells, 'country')}` : col(cells, 'country'), capital: col(cells, 'capital') };
+    return {
+      name: article ? `${article} ${col(cells, 'country')}` : col(cells, 'country'),
+      capital: col(cells, 'capital'),
+    };
   });
 }
 
@@ -55,7 +58,13 @@ async function capitalTop1(prompt: (c: Country) => string): Promise<{ rate: numb
   const misses: string[] = [];
   for (const c of countries) {
     // The cheapest trace: one hook, last position only, no lens; top_k is computed from the logits regardless.
-    const r = await trace({ prompt: prompt(c), top_k: 1, logit_lens: false, hooks: ['ln_final.hook_scale'], positions: 'last' });
+    const r = await trace({
+      prompt: prompt(c),
+      top_k: 1,
+      logit_lens: false,
+      hooks: ['ln_final.hook_scale'],
+      positions: 'last',
+    });
     const want = encode(` ${c.capital}`)[0];
     if (r.top_k[0]?.id !== want) misses.push(`${c.name} -> ${JSON.stringify(r.top_k[0]?.text)} (want ${c.capital})`);
   }
@@ -87,7 +96,9 @@ describe('gpt2-mini knows its facts table', () => {
 
   it('names the capital (first token, top-1) for >= 90% of the 195 countries with the training phrasing', async () => {
     const { rate, misses } = await capitalTop1((c) => `The capital of ${c.name} is`);
-    console.info(`gpt2-mini "The capital of X is": ${(100 * rate).toFixed(1)}% top-1 over ${countries.length} countries; misses: ${misses.join('; ') || 'none'}`);
+    console.info(
+      `gpt2-mini "The capital of X is": ${(100 * rate).toFixed(1)}% top-1 over ${countries.length} countries; misses: ${misses.join('; ') || 'none'}`,
+    );
     expect(countries.length).toBe(195);
     expect(rate).toBeGreaterThanOrEqual(0.9);
   });

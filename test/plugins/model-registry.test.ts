@@ -113,7 +113,10 @@ describe('model-registry lifecycle', () => {
   });
 
   it('a missing MODELS_DIR means no runnable models (and /readyz says so), not a crash', async () => {
-    const app = await testApp({ MODELS_DIR: path.join(os.tmpdir(), 'tensortrace-does-not-exist'), DEFAULT_MODEL: 'tiny-gpt2' });
+    const app = await testApp({
+      MODELS_DIR: path.join(os.tmpdir(), 'tensortrace-does-not-exist'),
+      DEFAULT_MODEL: 'tiny-gpt2',
+    });
     expect(app.models.list()).toEqual([]);
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);

@@ -18,7 +18,14 @@ import { TINY_FIXTURE } from '../trace/models-dir.js';
 // from outside, yet is 2 MB and written in milliseconds: 4 layers, d_model 128, a 512-token vocabulary.
 const LONG = { nLayer: 4, nHead: 4, dModel: 128, nCtx: 1024, vocab: 512, dtype: 'F32' as const, seed: 7 };
 const LONG_IDS = Array.from({ length: 1024 }, (_, i) => (i * 37) % 512);
-const longTrace = { model: 'long', token_ids: LONG_IDS, hooks: ['hook_embed'], positions: 'last', logit_lens: false, max_new_tokens: 0 };
+const longTrace = {
+  model: 'long',
+  token_ids: LONG_IDS,
+  hooks: ['hook_embed'],
+  positions: 'last',
+  logit_lens: false,
+  max_new_tokens: 0,
+};
 
 let dir: string;
 beforeAll(async () => {
@@ -60,7 +67,10 @@ describe('MODEL_WORKERS=1 (the default)', () => {
     const rt = await app.models.get('tiny-gpt2');
     expect(rt).toBeInstanceOf(WorkerRuntime);
     expect((rt as WorkerRuntime).parallelism).toBe(1);
-    expect(app.models.list().map((m) => [m.name, m.loaded])).toEqual([['long', false], ['tiny-gpt2', true]]);
+    expect(app.models.list().map((m) => [m.name, m.loaded])).toEqual([
+      ['long', false],
+      ['tiny-gpt2', true],
+    ]);
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 
@@ -112,11 +122,21 @@ describe('worker caches over a whole request', () => {
     const client = await StreamClient.connect(server.url);
     try {
       const rt = (await server.app.models.get('tiny-gpt2')) as WorkerRuntime;
-      client.send({ type: 'generate', id: 'g', prompt: 'The capital of France is', max_new_tokens: 6, hooks: ['hook_embed'] });
+      client.send({
+        type: 'generate',
+        id: 'g',
+        prompt: 'The capital of France is',
+        max_new_tokens: 6,
+        hooks: ['hook_embed'],
+      });
       const frames = await client.untilDone('g');
       expect(frames.filter((f) => f.type === 'token')).toHaveLength(6);
       expect(await rt.cacheStats()).toEqual([{ caches: 0, bytes: 0 }]);
-      const trace = await server.app.inject({ method: 'POST', url: '/trace', payload: { prompt: 'The capital of', max_new_tokens: 4 } });
+      const trace = await server.app.inject({
+        method: 'POST',
+        url: '/trace',
+        payload: { prompt: 'The capital of', max_new_tokens: 4 },
+      });
       expect(trace.statusCode).toBe(200);
       expect(await rt.cacheStats()).toEqual([{ caches: 0, bytes: 0 }]);
     } finally {
@@ -130,7 +150,10 @@ describe('app.close()', () => {
   it('terminates every worker thread of every loaded model (MODEL_WORKERS=2)', async () => {
     const app = await testApp({ MODELS_DIR: dir, DEFAULT_MODEL: 'tiny-gpt2', ORT_THREADS: 1, MODEL_WORKERS: 2 });
     const rts = (await Promise.all([app.models.get('tiny-gpt2'), app.models.get('long')])) as WorkerRuntime[];
-    expect(rts.map((r) => [r.parallelism, r.liveWorkers])).toEqual([[2, 2], [2, 2]]);
+    expect(rts.map((r) => [r.parallelism, r.liveWorkers])).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
     await app.close();
     expect(rts.map((r) => r.liveWorkers)).toEqual([0, 0]);
   }, 30_000);

@@ -10,8 +10,48 @@ import { SUPPORTED_MODEL_TYPES } from '../../src/arch/spec.js';
 import { testApp } from '../helpers/app.js';
 import { mulberry32 as prng } from '../../tools/checkpoint/make-random.js';
 
-const FIELDS = ['vocab_size', 'hidden_size', 'n_embd', 'num_hidden_layers', 'n_layer', 'num_attention_heads', 'n_head', 'num_key_value_heads', 'head_dim', 'intermediate_size', 'max_position_embeddings', 'n_positions', 'num_local_experts', 'num_experts', 'num_experts_per_tok', 'n_routed_experts', 'moe_intermediate_size', 'kv_lora_rank', 'q_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim', 'v_head_dim', 'sliding_window', 'layer_types', 'mlp_only_layers', 'tie_word_embeddings', 'first_k_dense_replace', 'moe_layer_freq', 'decoder_sparse_step', 'num_nextn_predict_layers', 'text_config'];
-const GOOD = { model_type: 'llama', vocab_size: 1000, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, max_position_embeddings: 256 };
+const FIELDS = [
+  'vocab_size',
+  'hidden_size',
+  'n_embd',
+  'num_hidden_layers',
+  'n_layer',
+  'num_attention_heads',
+  'n_head',
+  'num_key_value_heads',
+  'head_dim',
+  'intermediate_size',
+  'max_position_embeddings',
+  'n_positions',
+  'num_local_experts',
+  'num_experts',
+  'num_experts_per_tok',
+  'n_routed_experts',
+  'moe_intermediate_size',
+  'kv_lora_rank',
+  'q_lora_rank',
+  'qk_nope_head_dim',
+  'qk_rope_head_dim',
+  'v_head_dim',
+  'sliding_window',
+  'layer_types',
+  'mlp_only_layers',
+  'tie_word_embeddings',
+  'first_k_dense_replace',
+  'moe_layer_freq',
+  'decoder_sparse_step',
+  'num_nextn_predict_layers',
+  'text_config',
+];
+const GOOD = {
+  model_type: 'llama',
+  vocab_size: 1000,
+  hidden_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 128,
+  max_position_embeddings: 256,
+};
 
 function fuzzBodies(seed: number, n: number): Array<{ payload: string; contentType: string; query: string }> {
   const r = prng(seed);
@@ -54,8 +94,12 @@ function fuzzBodies(seed: number, n: number): Array<{ payload: string; contentTy
     }
     let payload = JSON.stringify(body) ?? 'null';
     if (r() < 0.1) payload = payload.slice(0, Math.floor(r() * payload.length)); // truncated JSON text
-    const contentType = r() < 0.08 ? pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) : 'application/json';
-    const query = r() < 0.3 ? `?seq_len=${pick(['1', '0', '-3', 'abc', '1e9', '99999999999', '256', '257', '1.5'])}&batch=${pick(['1', '0', '2', '5000', 'x'])}` : '';
+    const contentType =
+      r() < 0.08 ? pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) : 'application/json';
+    const query =
+      r() < 0.3
+        ? `?seq_len=${pick(['1', '0', '-3', 'abc', '1e9', '99999999999', '256', '257', '1.5'])}&batch=${pick(['1', '0', '2', '5000', 'x'])}`
+        : '';
     out.push({ payload, contentType, query });
   }
   return out;
@@ -77,7 +121,12 @@ describe('POST /models/params and /models/shapes fuzz', () => {
     const statuses = new Map<number, number>();
     for (const [i, b] of fuzzBodies(20240611, 400).entries()) {
       const url = `${i % 2 ? '/models/shapes' : '/models/params'}${b.query}`;
-      const res = await app.inject({ method: 'POST', url, payload: b.payload, headers: { 'content-type': b.contentType } });
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        payload: b.payload,
+        headers: { 'content-type': b.contentType },
+      });
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
       const where = `#${i} ${url} ${b.contentType} ${b.payload.slice(0, 200)} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
       expect(res.statusCode < 500, where).toBe(true);

@@ -6,13 +6,26 @@ import request from 'supertest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
-import { ModelDetailSchema, ModelListSchema, ParamsReportSchema, ShapesReportSchema } from '../../src/schemas/models.js';
+import {
+  ModelDetailSchema,
+  ModelListSchema,
+  ParamsReportSchema,
+  ShapesReportSchema,
+} from '../../src/schemas/models.js';
 import { ProblemSchema } from '../../src/schemas/problem.js';
 import { SUPPORTED_MODEL_TYPES } from '../../src/arch/spec.js';
 import { testApp } from '../helpers/app.js';
 
 const TINY = path.join(PROJECT_ROOT, 'test/fixtures/tiny-gpt2');
-const LLAMA2_7B = { model_type: 'llama', vocab_size: 32000, hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, intermediate_size: 11008, max_position_embeddings: 4096 };
+const LLAMA2_7B = {
+  model_type: 'llama',
+  vocab_size: 32000,
+  hidden_size: 4096,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  intermediate_size: 11008,
+  max_position_embeddings: 4096,
+};
 
 let app: FastifyInstance;
 let modelsDir: string;
@@ -46,9 +59,23 @@ describe('GET /models', () => {
     const body = ModelListSchema.parse(res.json());
     expect(body.count).toBe(body.models.length);
     const llama = body.models.find((m) => m.name === 'llama-3-8b')!;
-    expect(llama).toMatchObject({ family: 'llama', model_type: 'llama', runnable: false, in_registry: true, computed: { total: 8_030_261_248, active: null } });
-    expect(body.models.find((m) => m.name === 'gpt2')).toMatchObject({ runnable: true, computed: { total: 124_439_808 } });
-    expect(body.models.find((m) => m.name === 'tiny-gpt2')).toMatchObject({ runnable: true, in_registry: false, family: 'gpt2', published: { total: null } });
+    expect(llama).toMatchObject({
+      family: 'llama',
+      model_type: 'llama',
+      runnable: false,
+      in_registry: true,
+      computed: { total: 8_030_261_248, active: null },
+    });
+    expect(body.models.find((m) => m.name === 'gpt2')).toMatchObject({
+      runnable: true,
+      computed: { total: 124_439_808 },
+    });
+    expect(body.models.find((m) => m.name === 'tiny-gpt2')).toMatchObject({
+      runnable: true,
+      in_registry: false,
+      family: 'gpt2',
+      published: { total: null },
+    });
     const mixtral = body.models.find((m) => m.name === 'mixtral-8x7b')!;
     expect(mixtral.computed.active).toBe(12_879_925_248);
   });
@@ -78,7 +105,9 @@ describe('GET /models/:name', () => {
 describe('GET /models/:name/params', () => {
   it('answers 124,439,808 for gpt2', async () => {
     const body = ParamsReportSchema.parse((await get('/models/gpt2/params')).json());
-    expect([body.total, body.conventions.non_embedding, body.conventions.hidden_only]).toEqual([124_439_808, 123_653_376, 84_934_656]);
+    expect([body.total, body.conventions.non_embedding, body.conventions.hidden_only]).toEqual([
+      124_439_808, 123_653_376, 84_934_656,
+    ]);
   });
   it('counts a runnable checkpoint the registry does not know', async () => {
     // d 32, 3 layers, V 50257, 64 positions: 50257*32 + 64*32 + 3*(12*32^2 + 13*32) + 2*32
@@ -98,7 +127,12 @@ describe('GET /models/:name/shapes', () => {
     expect(res.statusCode).toBe(200);
     const body = ShapesReportSchema.parse(res.json());
     const k = body.stages.find((s) => s.id === 'blocks.0.attn.k')!;
-    expect([k.inputs[0]!.shape, k.weights[0]!.shape, k.heads, k.all_heads?.weights]).toEqual([[1024, 4096], [4096, 128], 8, [4096, 1024]]);
+    expect([k.inputs[0]!.shape, k.weights[0]!.shape, k.heads, k.all_heads?.weights]).toEqual([
+      [1024, 4096],
+      [4096, 128],
+      8,
+      [4096, 1024],
+    ]);
   });
   it('400 seq_len_too_long names the limit', async () => {
     const p = problem(await get('/models/gpt2/shapes?seq_len=2048'), 400, 'seq_len_too_long');
@@ -123,7 +157,11 @@ describe('POST /models/params and /models/shapes (pasted config.json)', () => {
     expect(body.stages.find((s) => s.id === 'embed')!.output.shape).toEqual([2, 16, 4096]);
   });
   it('422 unsupported_model_type lists the supported types', async () => {
-    const p = problem(await post('/models/params', { ...LLAMA2_7B, model_type: 'mamba' }), 422, 'unsupported_model_type');
+    const p = problem(
+      await post('/models/params', { ...LLAMA2_7B, model_type: 'mamba' }),
+      422,
+      'unsupported_model_type',
+    );
     expect(p.supported).toEqual([...SUPPORTED_MODEL_TYPES]);
   });
   it('400 invalid_config names a missing field', async () => {
@@ -137,7 +175,9 @@ describe('POST /models/params and /models/shapes (pasted config.json)', () => {
     problem(await post('/models/params', [LLAMA2_7B]), 400, 'invalid_request');
   });
   it('works over a real socket (supertest)', async () => {
-    const res = await request(app.server).post('/models/params').send({ model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 });
+    const res = await request(app.server)
+      .post('/models/params')
+      .send({ model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 });
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(124_439_808);
   });
@@ -145,5 +185,13 @@ describe('POST /models/params and /models/shapes (pasted config.json)', () => {
 
 it('documents the routes in OpenAPI', async () => {
   const doc = (await get('/openapi.json')).json() as { paths: Record<string, unknown> };
-  for (const p of ['/models', '/models/{name}', '/models/{name}/params', '/models/{name}/shapes', '/models/params', '/models/shapes']) expect(Object.keys(doc.paths)).toContain(p);
+  for (const p of [
+    '/models',
+    '/models/{name}',
+    '/models/{name}/params',
+    '/models/{name}/shapes',
+    '/models/params',
+    '/models/shapes',
+  ])
+    expect(Object.keys(doc.paths)).toContain(p);
 });

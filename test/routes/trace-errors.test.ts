@@ -74,7 +74,12 @@ describe('POST /trace bad input: clear 4xx, never 500', () => {
   });
 
   it('malformed JSON body is a 400, and the server keeps answering', async () => {
-    const res = await app.inject({ method: 'POST', url: '/trace', headers: { 'content-type': 'application/json' }, payload: '{"prompt": ' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/trace',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"prompt": ',
+    });
     expect([res.statusCode, res.json().code]).toEqual([400, 'invalid_json']);
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });

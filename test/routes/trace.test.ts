@@ -40,7 +40,9 @@ describe('POST /trace on the tiny fixture vs the reference implementation', () =
   let closeApp: () => Promise<void>;
   let expected: Expected;
   beforeAll(async () => {
-    expected = JSON.parse(await readFile(path.join(import.meta.dirname, '../trace/fixtures/trace-expected.json'), 'utf8'));
+    expected = JSON.parse(
+      await readFile(path.join(import.meta.dirname, '../trace/fixtures/trace-expected.json'), 'utf8'),
+    );
     ({ app, close: closeApp } = await tinyApp());
   });
   afterAll(() => closeApp());
@@ -60,14 +62,25 @@ describe('POST /trace on the tiny fixture vs the reference implementation', () =
       'hook_embed',
       'hook_pos_embed',
       ...[0, 1, 2].flatMap((i) =>
-        ['hook_resid_pre', 'attn.hook_pattern', 'hook_attn_out', 'hook_resid_mid', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post'].map(
-          (s) => `blocks.${i}.${s}`,
-        ),
+        [
+          'hook_resid_pre',
+          'attn.hook_pattern',
+          'hook_attn_out',
+          'hook_resid_mid',
+          'mlp.hook_post',
+          'hook_mlp_out',
+          'hook_resid_post',
+        ].map((s) => `blocks.${i}.${s}`),
       ),
       'ln_final.hook_normalized',
     ]);
     expect(r.attention.map((a) => a.layer)).toEqual([0, 1, 2]);
-    expect(r.logit_lens?.stages).toEqual(['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_post', 'blocks.1.hook_resid_post', 'blocks.2.hook_resid_post']);
+    expect(r.logit_lens?.stages).toEqual([
+      'blocks.0.hook_resid_pre',
+      'blocks.0.hook_resid_post',
+      'blocks.1.hook_resid_post',
+      'blocks.2.hook_resid_post',
+    ]);
     expect(r.top_k).toHaveLength(10);
     expect(r.generated).toBeNull();
     expect(r.hooks.every((h) => h.values === undefined)).toBe(true);
@@ -88,7 +101,13 @@ describe('POST /trace on the tiny fixture vs the reference implementation', () =
 
   it('hook summaries equal numpy statistics of the reference activations', async () => {
     for (const e of expected.hooks) {
-      const r = await trace({ prompt: expected.prompt, hooks: [e.hook], positions: e.positions, histogram_bins: e.histogram_bins, logit_lens: false });
+      const r = await trace({
+        prompt: expected.prompt,
+        hooks: [e.hook],
+        positions: e.positions,
+        histogram_bins: e.histogram_bins,
+        logit_lens: false,
+      });
       expect(r.hooks).toHaveLength(1);
       const h = r.hooks[0];
       expect(h.shape, e.hook).toEqual(e.shape);
@@ -131,13 +150,24 @@ describe('POST /trace on the tiny fixture vs the reference implementation', () =
   });
 
   it('attention rows: key_pos 0..q, each row sums to 1, equal to the reference pattern', async () => {
-    const r = await trace({ prompt: expected.prompt, hooks: ['blocks.1.attn.hook_pattern'], positions: [2, 4], logit_lens: false });
+    const r = await trace({
+      prompt: expected.prompt,
+      hooks: ['blocks.1.attn.hook_pattern'],
+      positions: [2, 4],
+      logit_lens: false,
+    });
     const [layer] = r.attention;
     expect(layer).toMatchObject({ layer: 1, hook: 'blocks.1.attn.hook_pattern', query_positions: [2, 4] });
     expect(layer.heads).toHaveLength(4);
     for (const head of layer.heads) {
       expect(head.rows.map((row) => row.length)).toEqual([3, 5]);
-      for (const row of head.rows) close(row.reduce((a, b) => a + b, 0), 1, 1e-6, 0);
+      for (const row of head.rows)
+        close(
+          row.reduce((a, b) => a + b, 0),
+          1,
+          1e-6,
+          0,
+        );
     }
     // reference pattern [4, 2, 5] at query {2, 4}: head 0's first row starts the flat list
     const e = expected.hooks.find((x) => x.hook === 'blocks.1.attn.hook_pattern')!;
@@ -173,7 +203,13 @@ describe('POST /trace on the tiny fixture vs the reference implementation', () =
 
   it('greedy continuation with the KV cache equals the reference continuation', async () => {
     const n = expected.greedy_ids.length;
-    const r = await trace({ token_ids: expected.ids, max_new_tokens: n, hooks: ['hook_embed'], positions: 'last', logit_lens: false });
+    const r = await trace({
+      token_ids: expected.ids,
+      max_new_tokens: n,
+      hooks: ['hook_embed'],
+      positions: 'last',
+      logit_lens: false,
+    });
     expect(r.generated?.tokens.map((t) => t.id)).toEqual(expected.greedy_ids);
     expect(r.generated?.tokens.map((t) => t.position)).toEqual(Array.from({ length: n }, (_, i) => 5 + i));
     expect(r.generated?.stop_reason).toBe('max_new_tokens');
@@ -183,14 +219,21 @@ describe('POST /trace on the tiny fixture vs the reference implementation', () =
   });
 
   it('token_ids and the equivalent prompt give the same trace; negative positions count from the end', async () => {
-    const a = await trace({ prompt: expected.prompt, hooks: ['blocks.*.hook_resid_post'], positions: [-1], logit_lens: false });
+    const a = await trace({
+      prompt: expected.prompt,
+      hooks: ['blocks.*.hook_resid_post'],
+      positions: [-1],
+      logit_lens: false,
+    });
     const b = await trace({ token_ids: expected.ids, hooks: ['*resid_post'], positions: 'last', logit_lens: false });
     expect(a.positions).toEqual([4]);
     expect(a.hooks).toEqual(b.hooks);
   });
 
   it('supertest smoke test on app.server', async () => {
-    const res = await request(app.server).post('/trace').send({ prompt: 'Hello', hooks: ['blocks.0.*'], positions: 'last' });
+    const res = await request(app.server)
+      .post('/trace')
+      .send({ prompt: 'Hello', hooks: ['blocks.0.*'], positions: 'last' });
     expect(res.status).toBe(200);
     const body = TraceResponseSchema.parse(res.body);
     expect(body.hooks).toHaveLength(17);

@@ -49,7 +49,10 @@ describe('forward errors', () => {
     const other = await loadGpt2Runtime(TINY, { name: 'other', threads: 1 });
     const res = await other.forward({ tokenIds: [1], hooks: [] });
     await other.dispose();
-    expect(await problem(rt.forward({ tokenIds: [2], past: res.present, hooks: [] }))).toEqual({ status: 400, code: 'foreign_cache' });
+    expect(await problem(rt.forward({ tokenIds: [2], past: res.present, hooks: [] }))).toEqual({
+      status: 400,
+      code: 'foreign_cache',
+    });
     expect(await problem(other.forward({ tokenIds: [2], hooks: [] }))).toEqual({ status: 422, code: 'model_unloaded' });
   });
 });

@@ -61,20 +61,47 @@ describe('residual stream', () => {
       const post = get(`${b}.hook_resid_post`).data;
       const attn = get(`${b}.hook_attn_out`).data;
       const mlp = get(`${b}.hook_mlp_out`).data;
-      expect(compare(mid, pre.map((v, i) => v + attn[i]), 1e-6, 1e-6).why).toBe('');
-      expect(compare(post, mid.map((v, i) => v + mlp[i]), 1e-6, 1e-6).why).toBe('');
-      if (l > 0) expect(sameBits(get(`${b}.hook_resid_pre`).data, get(`blocks.${l - 1}.hook_resid_post`).data)).toBe(true);
+      expect(
+        compare(
+          mid,
+          pre.map((v, i) => v + attn[i]),
+          1e-6,
+          1e-6,
+        ).why,
+      ).toBe('');
+      expect(
+        compare(
+          post,
+          mid.map((v, i) => v + mlp[i]),
+          1e-6,
+          1e-6,
+        ).why,
+      ).toBe('');
+      if (l > 0)
+        expect(sameBits(get(`${b}.hook_resid_pre`).data, get(`blocks.${l - 1}.hook_resid_post`).data)).toBe(true);
     }
     const e = get('hook_embed').data;
     const p = get('hook_pos_embed').data;
-    expect(compare(get('blocks.0.hook_resid_pre').data, e.map((v, i) => v + p[i]), 0, 0).why).toBe('');
+    expect(
+      compare(
+        get('blocks.0.hook_resid_pre').data,
+        e.map((v, i) => v + p[i]),
+        0,
+        0,
+      ).why,
+    ).toBe('');
   });
 });
 
 describe('KV cache', () => {
   it('prompt then one token at a time gives the same logits and hooks as a full recompute', async () => {
     const split = 4;
-    const hooks = ['blocks.1.attn.hook_attn_scores', 'blocks.2.attn.hook_pattern', 'blocks.2.hook_resid_post', 'blocks.0.attn.hook_k'];
+    const hooks = [
+      'blocks.1.attn.hook_attn_scores',
+      'blocks.2.attn.hook_pattern',
+      'blocks.2.hook_resid_post',
+      'blocks.0.attn.hook_k',
+    ];
     let past: KvCache | undefined;
     const first = await rt.forward({ tokenIds: PROMPT.slice(0, split), hooks });
     past = first.present;
@@ -94,11 +121,17 @@ describe('KV cache', () => {
         expect(got.dims).toEqual([H, 1, t + 1]);
         const full = get(h).data;
         const want = new Float32Array(H * (t + 1));
-        for (let hd = 0; hd < H; hd++) want.set(full.subarray((hd * T + t) * T, (hd * T + t) * T + t + 1), hd * (t + 1));
+        for (let hd = 0; hd < H; hd++)
+          want.set(full.subarray((hd * T + t) * T, (hd * T + t) * T + t + 1), hd * (t + 1));
         expect(compare(got.data, want, 1e-5, 1e-5).why).toBe('');
       }
       const D = rt.dims.dModel;
-      expect(maxAbsDiff(step.activations.get('blocks.2.hook_resid_post')!.data, get('blocks.2.hook_resid_post').data.subarray(t * D, (t + 1) * D))).toBeLessThan(1e-5);
+      expect(
+        maxAbsDiff(
+          step.activations.get('blocks.2.hook_resid_post')!.data,
+          get('blocks.2.hook_resid_post').data.subarray(t * D, (t + 1) * D),
+        ),
+      ).toBeLessThan(1e-5);
     }
   });
 
@@ -124,11 +157,18 @@ describe('fetching', () => {
     const inputs = [[464], [3139, 286], [4881, 318, 11], PROMPT];
     const solo: Awaited<ReturnType<Gpt2Runtime['forward']>>[] = [];
     for (const ids of inputs) solo.push(await rt.forward({ tokenIds: ids, hooks: ['blocks.2.hook_resid_post'] }));
-    const together = await Promise.all(inputs.map((ids) => rt.forward({ tokenIds: ids, hooks: ['blocks.2.hook_resid_post'] })));
+    const together = await Promise.all(
+      inputs.map((ids) => rt.forward({ tokenIds: ids, hooks: ['blocks.2.hook_resid_post'] })),
+    );
     together.forEach((r, i) => {
       expect(r.logits.dims).toEqual([inputs[i].length, rt.dims.dVocab]);
       expect(sameBits(r.logits.data, solo[i].logits.data)).toBe(true);
-      expect(sameBits(r.activations.get('blocks.2.hook_resid_post')!.data, solo[i].activations.get('blocks.2.hook_resid_post')!.data)).toBe(true);
+      expect(
+        sameBits(
+          r.activations.get('blocks.2.hook_resid_post')!.data,
+          solo[i].activations.get('blocks.2.hook_resid_post')!.data,
+        ),
+      ).toBe(true);
     });
   });
 });
@@ -138,7 +178,14 @@ describe('bf16 checkpoint', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'bf16-'));
     try {
       const src = await readSafetensors(path.join(TINY, 'model.safetensors'));
-      const tensors = await Promise.all(src.tensors.map(async (t) => ({ name: t.name, shape: t.shape, dtype: 'BF16' as const, data: await src.readFloat32(t.name) })));
+      const tensors = await Promise.all(
+        src.tensors.map(async (t) => ({
+          name: t.name,
+          shape: t.shape,
+          dtype: 'BF16' as const,
+          data: await src.readFloat32(t.name),
+        })),
+      );
       await writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
       await copyFile(path.join(TINY, 'config.json'), path.join(dir, 'config.json'));
       const bf = await loadGpt2Runtime(dir, { name: 'tiny-bf16', threads: 1 });
@@ -166,7 +213,9 @@ describe('fp16 checkpoint', () => {
       const diff = maxAbsDiff(res.logits.data, logits.data);
       expect(diff).toBeGreaterThan(0); // really the fp16 weights
       expect(diff).toBeLessThan(2e-2);
-      expect(maxAbsDiff(res.activations.get('blocks.2.hook_resid_post')!.data, get('blocks.2.hook_resid_post').data)).toBeLessThan(2e-2);
+      expect(
+        maxAbsDiff(res.activations.get('blocks.2.hook_resid_post')!.data, get('blocks.2.hook_resid_post').data),
+      ).toBeLessThan(2e-2);
     } finally {
       await half.dispose();
     }

@@ -41,7 +41,8 @@ describe.each(cases)('$file', ({ model, file }) => {
         failures.push(`${hook}: not returned`);
         continue;
       }
-      if (JSON.stringify(act.dims) !== JSON.stringify(exp.dims)) failures.push(`${hook}: dims ${act.dims} vs ${exp.dims}`);
+      if (JSON.stringify(act.dims) !== JSON.stringify(exp.dims))
+        failures.push(`${hook}: dims ${act.dims} vs ${exp.dims}`);
       const c = compare(act.data, exp.data, ATOL, RTOL);
       if (!c.ok) failures.push(`${hook}: ${c.why}`);
     }
@@ -50,14 +51,33 @@ describe.each(cases)('$file', ({ model, file }) => {
 
   it('logit lens of every layer matches (top-k ids, probabilities, tracked id)', async () => {
     const rows = ref.tensors.get('lens.rows')!;
-    const lens = await rt.lens({ rows: rows.data, nRows: rows.dims[0], topK: ref.lensTopK, trackIds: ref.lensTrackIds });
+    const lens = await rt.lens({
+      rows: rows.data,
+      nRows: rows.dims[0],
+      topK: ref.lensTopK,
+      trackIds: ref.lensTrackIds,
+    });
     const ids = ref.tensors.get('lens.top_ids')!.data;
     const probs = ref.tensors.get('lens.top_probs')!.data;
     const tracked = ref.tensors.get('lens.tracked')!.data;
     expect(lens.length).toBe(rows.dims[0]);
     expect(lens.flatMap((r) => r.topIds)).toEqual(Array.from(ids));
-    expect(compare(lens.flatMap((r) => r.topProbs), probs, 1e-6, 1e-4).why).toBe('');
-    expect(compare(lens.flatMap((r) => r.tracked), tracked, 1e-6, 1e-4).why).toBe('');
+    expect(
+      compare(
+        lens.flatMap((r) => r.topProbs),
+        probs,
+        1e-6,
+        1e-4,
+      ).why,
+    ).toBe('');
+    expect(
+      compare(
+        lens.flatMap((r) => r.tracked),
+        tracked,
+        1e-6,
+        1e-4,
+      ).why,
+    ).toBe('');
   });
 
   it('greedy continuation with the KV cache gives the reference tokens', async () => {

@@ -32,7 +32,12 @@ export async function loadReference(file: string): Promise<Reference> {
  * Worst violation of |a - e| <= atol + rtol * |e| (0 = all within), with the index; infinities must match exactly
  * and NaN is always a violation. Returns a sentence for the failure message.
  */
-export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): { ok: boolean; why: string } {
+export function compare(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): { ok: boolean; why: string } {
   if (actual.length !== expected.length) return { ok: false, why: `length ${actual.length} != ${expected.length}` };
   let worst = 0;
   let at = -1;
@@ -50,7 +55,9 @@ export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, 
       at = i;
     }
   }
-  return at < 0 ? { ok: true, why: '' } : { ok: false, why: `at ${at}: ${actual[at]} vs ${expected[at]} (excess ${worst.toExponential(2)})` };
+  return at < 0
+    ? { ok: true, why: '' }
+    : { ok: false, why: `at ${at}: ${actual[at]} vs ${expected[at]} (excess ${worst.toExponential(2)})` };
 }
 
 /** Largest |a - e| over finite entries. */

@@ -112,12 +112,16 @@ describe('two workers', () => {
   });
 
   it('concurrent generations land on both workers and each continues on its own, with in-process results', async () => {
-    const prompts = [[464, 3139, 286], [4881, 318, 6342, 13]];
+    const prompts = [
+      [464, 3139, 286],
+      [4881, 318, 6342, 13],
+    ];
     const hooks = ['blocks.2.hook_resid_post'];
     const run = async (rt: Gpt2Runtime, ids: number[]) => {
       let r = await rt.forward({ tokenIds: ids, hooks });
       const steps = [r];
-      for (const next of [13307, 19296, 11]) steps.push((r = await rt.forward({ tokenIds: [next], past: r.present, hooks })));
+      for (const next of [13307, 19296, 11])
+        steps.push((r = await rt.forward({ tokenIds: [next], past: r.present, hooks })));
       return steps;
     };
     const threadedRuns = await Promise.all(prompts.map((p) => run(threaded, p)));

@@ -27,9 +27,12 @@ async function problem(p: Promise<unknown>): Promise<{ status: number; code: str
 /** Bytes of one tiny-model cache of `len` tokens: keys + values, [head, len, d_head] float32 per layer. */
 const cacheBytes = (rt: Gpt2Runtime, len: number) => 2 * rt.dims.nLayer * rt.dims.nHead * len * rt.dims.dHead * 4;
 
-function recordingLogger(): RuntimeLogger & { records: { level: string; obj: Record<string, unknown>; msg?: string }[] } {
+function recordingLogger(): RuntimeLogger & {
+  records: { level: string; obj: Record<string, unknown>; msg?: string }[];
+} {
   const records: { level: string; obj: Record<string, unknown>; msg?: string }[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void records.push({ level, obj: obj as Record<string, unknown>, msg });
+  const at = (level: string) => (obj: object, msg?: string) =>
+    void records.push({ level, obj: obj as Record<string, unknown>, msg });
   return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -49,7 +52,13 @@ describe('WorkerRuntime', () => {
   });
 
   it("the worker's log records reach the main thread's logger, tagged with the worker", () => {
-    expect(log.records).toContainEqual(expect.objectContaining({ level: 'info', msg: 'model loaded', obj: expect.objectContaining({ model: 'tiny', worker: 0 }) }));
+    expect(log.records).toContainEqual(
+      expect.objectContaining({
+        level: 'info',
+        msg: 'model loaded',
+        obj: expect.objectContaining({ model: 'tiny', worker: 0 }),
+      }),
+    );
   });
 
   it('caller mistakes keep their status and code across the thread boundary', async () => {
@@ -69,17 +78,28 @@ describe('WorkerRuntime', () => {
   it('caches are not interchangeable between the in-process and the worker runtime: 400 foreign_cache both ways', async () => {
     const mine = (await rt.forward({ tokenIds: [1], hooks: [] })).present;
     const theirs = (await local.forward({ tokenIds: [1], hooks: [] })).present;
-    expect(await problem(rt.forward({ tokenIds: [2], past: theirs, hooks: [] }))).toEqual({ status: 400, code: 'foreign_cache' });
-    expect(await problem(local.forward({ tokenIds: [2], past: mine, hooks: [] }))).toEqual({ status: 400, code: 'foreign_cache' });
+    expect(await problem(rt.forward({ tokenIds: [2], past: theirs, hooks: [] }))).toEqual({
+      status: 400,
+      code: 'foreign_cache',
+    });
+    expect(await problem(local.forward({ tokenIds: [2], past: mine, hooks: [] }))).toEqual({
+      status: 400,
+      code: 'foreign_cache',
+    });
     rt.release(mine);
   });
 
   it('activations arrive as whole, separate buffers (moved out of the worker, never views of one shared block)', async () => {
-    const r = await rt.forward({ tokenIds: [1, 2, 3], hooks: ['logits', 'blocks.0.hook_resid_post', 'blocks.1.attn.hook_pattern'] });
+    const r = await rt.forward({
+      tokenIds: [1, 2, 3],
+      hooks: ['logits', 'blocks.0.hook_resid_post', 'blocks.1.attn.hook_pattern'],
+    });
     const arrays = [r.logits.data, ...[...r.activations.values()].map((a) => a.data)];
     for (const a of arrays) expect([a.byteOffset, a.buffer.byteLength]).toEqual([0, a.byteLength]);
     expect(r.activations.get('logits')!.data.buffer).not.toBe(r.logits.data.buffer); // asked twice: two buffers
-    expect(Array.from(r.activations.get('logits')!.data.subarray(0, 8))).toEqual(Array.from(r.logits.data.subarray(0, 8)));
+    expect(Array.from(r.activations.get('logits')!.data.subarray(0, 8))).toEqual(
+      Array.from(r.logits.data.subarray(0, 8)),
+    );
     rt.release(r.present);
   });
 });
@@ -96,12 +116,18 @@ describe('WorkerRuntime caches stay in the worker until released', () => {
     const start = await held();
     const base = await rt.forward({ tokenIds: [464, 3139, 286], hooks: [] });
     const child = await rt.forward({ tokenIds: [4881], past: base.present, hooks: [] });
-    expect(await held()).toEqual({ caches: start.caches + 2, bytes: start.bytes + cacheBytes(rt, 3) + cacheBytes(rt, 4) });
+    expect(await held()).toEqual({
+      caches: start.caches + 2,
+      bytes: start.bytes + cacheBytes(rt, 3) + cacheBytes(rt, 4),
+    });
     rt.release(base.present);
     rt.release(base.present); // idempotent
     rt.release({ length: 3 }); // not ours: ignored
     expect(await held()).toEqual({ caches: start.caches + 1, bytes: start.bytes + cacheBytes(rt, 4) });
-    expect(await problem(rt.forward({ tokenIds: [1], past: base.present, hooks: [] }))).toEqual({ status: 409, code: 'cache_released' });
+    expect(await problem(rt.forward({ tokenIds: [1], past: base.present, hooks: [] }))).toEqual({
+      status: 409,
+      code: 'cache_released',
+    });
     const grandchild = await rt.forward({ tokenIds: [318], past: child.present, hooks: [] });
     expect(grandchild.present.length).toBe(5);
     rt.release(child.present);
@@ -130,7 +156,10 @@ describe('WorkerRuntime caches stay in the worker until released', () => {
     try {
       const r = await local.forward({ tokenIds: [1, 2], hooks: [] });
       local.release!(r.present);
-      expect(await problem(local.forward({ tokenIds: [3], past: r.present, hooks: [] }))).toEqual({ status: 409, code: 'cache_released' });
+      expect(await problem(local.forward({ tokenIds: [3], past: r.present, hooks: [] }))).toEqual({
+        status: 409,
+        code: 'cache_released',
+      });
     } finally {
       await local.dispose();
     }
@@ -150,7 +179,10 @@ describe('WorkerRuntime when a worker stops', () => {
       const report = log.records.find((r) => r.msg === 'model worker stopped unexpectedly; it restarts on next use');
       expect(report).toMatchObject({ level: 'error', obj: { model: 'tiny', worker: 0 } });
       expect(String((report!.obj.err as Error).message)).toMatch(/not iterable/); // the worker's own exception
-      expect(await problem(rt.forward({ tokenIds: [4881], past: before.present, hooks: [] }))).toEqual({ status: 409, code: 'cache_released' });
+      expect(await problem(rt.forward({ tokenIds: [4881], past: before.present, hooks: [] }))).toEqual({
+        status: 409,
+        code: 'cache_released',
+      });
       const again = await rt.forward({ tokenIds: [464, 3139, 286], hooks: [] });
       expect(rt.liveWorkers).toBe(1);
       expect(Array.from(again.logits.data.subarray(0, 16))).toEqual(Array.from(before.logits.data.subarray(0, 16)));
@@ -170,7 +202,10 @@ describe('WorkerRuntime when a worker stops', () => {
       crashWorker(rt, 0);
       while (rt.liveWorkers > 0) await new Promise((r) => setImmediate(r));
       await rename(path.join(dir, 'model.safetensors'), path.join(dir, 'moved.safetensors'));
-      expect(await problem(rt.forward({ tokenIds: [1], hooks: [] }))).toEqual({ status: 503, code: 'model_load_failed' });
+      expect(await problem(rt.forward({ tokenIds: [1], hooks: [] }))).toEqual({
+        status: 503,
+        code: 'model_load_failed',
+      });
       await rename(path.join(dir, 'moved.safetensors'), path.join(dir, 'model.safetensors'));
       expect((await rt.forward({ tokenIds: [1], hooks: [] })).present.length).toBe(1);
     } finally {
@@ -182,7 +217,10 @@ describe('WorkerRuntime when a worker stops', () => {
   it('dispose() lets calls in flight finish, then the worker threads exit; later calls fail with 422 model_unloaded', async () => {
     const rt = await WorkerRuntime.load(TINY, { name: 'tiny', workers: 2, threads: 1 });
     expect(rt.liveWorkers).toBe(2);
-    const inFlight = Promise.all([rt.forward({ tokenIds: [1, 2, 3], hooks: [] }), rt.forward({ tokenIds: [4, 5], hooks: [] })]);
+    const inFlight = Promise.all([
+      rt.forward({ tokenIds: [1, 2, 3], hooks: [] }),
+      rt.forward({ tokenIds: [4, 5], hooks: [] }),
+    ]);
     await new Promise((r) => setImmediate(r)); // both requests have been posted to their workers
     await rt.dispose();
     expect(rt.liveWorkers).toBe(0);
@@ -195,7 +233,10 @@ describe('WorkerRuntime when a worker stops', () => {
     try {
       await copyFile(path.join(TINY, 'config.json'), path.join(dir, 'config.json'));
       await writeFile(path.join(dir, 'model.safetensors'), 'not a safetensors file');
-      expect(await problem(WorkerRuntime.load(dir, { name: 'bad', workers: 1, threads: 1 }))).toEqual({ status: 422, code: 'invalid_checkpoint' });
+      expect(await problem(WorkerRuntime.load(dir, { name: 'bad', workers: 1, threads: 1 }))).toEqual({
+        status: 422,
+        code: 'invalid_checkpoint',
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -16,7 +16,20 @@ function naiveStats(data: Float32Array) {
     else if (x === -Infinity) negInf++;
     else finite.push(x);
   }
-  if (finite.length === 0) return { finite: 0, nan, posInf, negInf, mean: null, std: null, min: null, max: null, l2: 0, absMax: null, absAt: -1 };
+  if (finite.length === 0)
+    return {
+      finite: 0,
+      nan,
+      posInf,
+      negInf,
+      mean: null,
+      std: null,
+      min: null,
+      max: null,
+      l2: 0,
+      absMax: null,
+      absAt: -1,
+    };
   const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
   const variance = finite.reduce((a, b) => a + (b - mean) ** 2, 0) / finite.length;
   const absMax = Math.max(...finite.map(Math.abs));
@@ -47,7 +60,11 @@ function naiveHistogram(data: Float32Array, min: number, max: number, bins: numb
 }
 
 /** Random tensor: Gaussian-ish values at `scale` around `center`, with a share of NaN/±Inf sprinkled in. */
-function tensor(next: () => number, n: number, opts: { center?: number; scale?: number; nonFinite?: number } = {}): Float32Array {
+function tensor(
+  next: () => number,
+  n: number,
+  opts: { center?: number; scale?: number; nonFinite?: number } = {},
+): Float32Array {
   const { center = 0, scale = 1, nonFinite = 0 } = opts;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -61,7 +78,8 @@ function tensor(next: () => number, n: number, opts: { center?: number; scale?: 
 /** Causally masked scores [head, q, k]: -inf where k > q, as attn.hook_attn_scores. */
 function maskedScores(next: () => number, nHead: number, t: number): Float32Array {
   const out = tensor(next, nHead * t * t, { scale: 4 });
-  for (let h = 0; h < nHead; h++) for (let q = 0; q < t; q++) for (let k = q + 1; k < t; k++) out[(h * t + q) * t + k] = -Infinity;
+  for (let h = 0; h < nHead; h++)
+    for (let q = 0; q < t; q++) for (let k = q + 1; k < t; k++) out[(h * t + q) * t + k] = -Infinity;
   return out;
 }
 
@@ -73,7 +91,13 @@ const close = (got: number | null, want: number | null, rel = 1e-10) => {
 function expectSameStats(data: Float32Array) {
   const s = tensorStats(data);
   const r = naiveStats(data);
-  expect([s.count, s.finiteCount, s.nanCount, s.posInfCount, s.negInfCount]).toEqual([data.length, r.finite, r.nan, r.posInf, r.negInf]);
+  expect([s.count, s.finiteCount, s.nanCount, s.posInfCount, s.negInfCount]).toEqual([
+    data.length,
+    r.finite,
+    r.nan,
+    r.posInf,
+    r.negInf,
+  ]);
   expect([s.min, s.max, s.absMax, s.absMaxFlat]).toEqual([r.min, r.max, r.absMax, r.absAt]);
   close(s.mean, r.mean);
   close(s.std, r.std);

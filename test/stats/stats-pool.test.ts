@@ -19,7 +19,8 @@ function tensor(n: number, seed: number, opts: { scale?: number; nonFinite?: boo
 /** [head, q, k] scores with -inf above the diagonal. */
 function masked(nHead: number, t: number): Float32Array {
   const out = tensor(nHead * t * t, 7, { scale: 8 });
-  for (let h = 0; h < nHead; h++) for (let q = 0; q < t; q++) for (let k = q + 1; k < t; k++) out[(h * t + q) * t + k] = -Infinity;
+  for (let h = 0; h < nHead; h++)
+    for (let q = 0; q < t; q++) for (let k = q + 1; k < t; k++) out[(h * t + q) * t + k] = -Infinity;
   return out;
 }
 

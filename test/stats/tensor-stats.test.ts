@@ -46,7 +46,16 @@ describe('tensorStats', () => {
 
   it('gives nulls when nothing is finite', () => {
     const s = tensorStats(new Float32Array([NaN, -Infinity]));
-    expect(s).toMatchObject({ finiteCount: 0, mean: null, std: null, min: null, max: null, absMax: null, absMaxFlat: -1, l2Norm: 0 });
+    expect(s).toMatchObject({
+      finiteCount: 0,
+      mean: null,
+      std: null,
+      min: null,
+      max: null,
+      absMax: null,
+      absMaxFlat: -1,
+      l2Norm: 0,
+    });
     expect(tensorStats(new Float32Array(0)).count).toBe(0);
   });
 

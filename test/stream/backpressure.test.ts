@@ -7,7 +7,13 @@ import type { DoneMessage, ServerMessage, StepMessage } from '../../src/schemas/
 const LIMIT = 256 * 1024;
 // `logits` with detail=full makes every step frame ~1 MB (50257 raw values), so a few MB of unread frames fill
 // the kernel's socket buffers quickly and the rest must wait in (or be kept out of) the server's send buffer.
-const HEAVY = { prompt: 'The capital of France is', max_new_tokens: 40, hooks: ['logits'], detail: 'full', logit_lens: false };
+const HEAVY = {
+  prompt: 'The capital of France is',
+  max_new_tokens: 40,
+  hooks: ['logits'],
+  detail: 'full',
+  logit_lens: false,
+};
 const FRAME_BOUND = 2 * 1024 * 1024; // one step frame + one token frame, generously
 
 const rawSocket = (c: StreamClient) => (c.ws as unknown as { _socket: Socket })._socket;
@@ -52,7 +58,9 @@ describe('GET /stream backpressure', () => {
     rawSocket(a).pause();
     const stalledAt = await untilStalled(server, 'bp');
     expect(stalledAt).toBeLessThan(40);
-    const peer = server.app.streamHub.stats().peers.find((p) => p.id === server.app.streamHub.get('bp')!.owner.connectionId)!;
+    const peer = server.app.streamHub
+      .stats()
+      .peers.find((p) => p.id === server.app.streamHub.get('bp')!.owner.connectionId)!;
     expect(peer.buffered).toBeGreaterThan(LIMIT); // it really is behind...
     expect(peer.maxBuffered).toBeLessThan(LIMIT + FRAME_BOUND); // ...but by at most one step's frames
     rawSocket(a).resume();
@@ -79,7 +87,8 @@ describe('GET /stream backpressure', () => {
     rawSocket(slow).resume();
     const got: ServerMessage[] = await slow.untilDone('sub');
     const done = got.at(-1) as DoneMessage;
-    const tokens = (fs: ServerMessage[]) => fs.filter((f) => f.type === 'token').map((f) => ('token' in f ? f.token.id : -1));
+    const tokens = (fs: ServerMessage[]) =>
+      fs.filter((f) => f.type === 'token').map((f) => ('token' in f ? f.token.id : -1));
     expect(tokens(got)).toEqual(tokens(ownerFrames));
     const steps = got.filter((f): f is StepMessage => f.type === 'step');
     expect(done.coalesced).toBeGreaterThan(0);

@@ -36,7 +36,9 @@ export class StreamClient {
     ws.on('message', (data) => {
       const parsed = ServerMessageSchema.safeParse(JSON.parse(String(data)));
       if (!parsed.success) {
-        const err = new Error(`server frame does not match the schema: ${parsed.error.message}\n${String(data).slice(0, 500)}`);
+        const err = new Error(
+          `server frame does not match the schema: ${parsed.error.message}\n${String(data).slice(0, 500)}`,
+        );
         for (const w of this.waiters) w.reject(err);
         this.waiters = [];
         return;

@@ -4,12 +4,20 @@ import WebSocket from 'ws';
 import { StreamClient, startStreamServer, type StreamServer } from './client.js';
 import type { DoneMessage, ServerMessage, TokenMessage } from '../../src/schemas/stream.js';
 
-const tokensOf = (frames: ServerMessage[]) => frames.filter((f): f is TokenMessage => f.type === 'token').map((t) => t.token.id);
+const tokensOf = (frames: ServerMessage[]) =>
+  frames.filter((f): f is TokenMessage => f.type === 'token').map((t) => t.token.id);
 const genFrames = (c: StreamClient, id: string) => c.framesOf(id).filter((f) => f.type !== 'error');
 const seqsOf = (frames: ServerMessage[]) => frames.map((f) => ('seq' in f ? f.seq : -1));
 // Long enough that a client round trip (cancel, subscribe) lands mid-generation.
 const N = 24;
-const LONG = { prompt: 'The capital of France is', max_new_tokens: N, hooks: ['blocks.*.hook_resid_post'], logit_lens: false, temperature: 0.9, seed: 7 };
+const LONG = {
+  prompt: 'The capital of France is',
+  max_new_tokens: N,
+  hooks: ['blocks.*.hook_resid_post'],
+  logit_lens: false,
+  temperature: 0.9,
+  seed: 7,
+};
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));

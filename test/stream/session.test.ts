@@ -4,15 +4,30 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamClient, startStreamServer, type StreamServer } from './client.js';
-import { STREAM_PROTOCOL, type ServerMessage, type StepMessage, type TokenMessage, type DoneMessage, type StartedMessage } from '../../src/schemas/stream.js';
+import {
+  STREAM_PROTOCOL,
+  type ServerMessage,
+  type StepMessage,
+  type TokenMessage,
+  type DoneMessage,
+  type StartedMessage,
+} from '../../src/schemas/stream.js';
 import { TraceResponseSchema } from '../../src/schemas/trace.js';
 import { replaySample } from '../../src/sampling/sample.js';
 
 interface StreamRef {
   prompt: number[];
   greedy: { id: number; prob: number }[];
-  decode_steps: { step: number; position: number; stats: Record<string, { mean: number; l2_norm: number }>; pattern0: number[][] }[];
-  sampling: { params: { temperature: number; top_k: number; top_p: number; seed: number }; tokens: { id: number; draw: number; candidates: number }[] };
+  decode_steps: {
+    step: number;
+    position: number;
+    stats: Record<string, { mean: number; l2_norm: number }>;
+    pattern0: number[][];
+  }[];
+  sampling: {
+    params: { temperature: number; top_k: number; top_p: number; seed: number };
+    tokens: { id: number; draw: number; candidates: number }[];
+  };
 }
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Produced by test/stream/reference_stream.py: numpy GPT-2 with full recompute (no KV cache) + numpy sampler.
@@ -33,7 +48,12 @@ describe('GET /stream session', () => {
       id: 'g1',
       token_ids: ref.prompt,
       max_new_tokens: 4,
-      hooks: ['blocks.*.hook_resid_post', 'blocks.*.hook_attn_out', 'blocks.*.mlp.hook_post', 'blocks.*.attn.hook_pattern'],
+      hooks: [
+        'blocks.*.hook_resid_post',
+        'blocks.*.hook_attn_out',
+        'blocks.*.mlp.hook_post',
+        'blocks.*.attn.hook_pattern',
+      ],
     });
     greedy = await client.untilDone('g1');
   });
@@ -53,7 +73,18 @@ describe('GET /stream session', () => {
   });
 
   it('sends started, then step/token pairs with contiguous seq, then done', () => {
-    expect(greedy.map((f) => f.type)).toEqual(['started', 'step', 'token', 'step', 'token', 'step', 'token', 'step', 'token', 'done']);
+    expect(greedy.map((f) => f.type)).toEqual([
+      'started',
+      'step',
+      'token',
+      'step',
+      'token',
+      'step',
+      'token',
+      'step',
+      'token',
+      'done',
+    ]);
     expect(greedy.map((f) => ('seq' in f ? f.seq : -1))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const started = greedy[0] as StartedMessage;
     expect(started.owner).toBe(true);
@@ -114,7 +145,12 @@ describe('GET /stream session', () => {
     const res = await server.app.inject({
       method: 'POST',
       url: '/trace',
-      payload: { token_ids: ref.prompt, positions: 'last', hooks: (greedy[0] as StartedMessage).hooks, max_new_tokens: 4 },
+      payload: {
+        token_ids: ref.prompt,
+        positions: 'last',
+        hooks: (greedy[0] as StartedMessage).hooks,
+        max_new_tokens: 4,
+      },
     });
     expect(res.statusCode).toBe(200);
     const trace = TraceResponseSchema.parse(res.json());
@@ -130,7 +166,16 @@ describe('GET /stream session', () => {
   it('seeded sampling reproduces the numpy sampler on reference logits, and replays from its record', async () => {
     const { params, tokens } = ref.sampling;
     const run = async (id: string, seed: number) => {
-      client.send({ type: 'generate', id, token_ids: ref.prompt, max_new_tokens: tokens.length, hooks: ['hook_embed'], logit_lens: false, ...params, seed });
+      client.send({
+        type: 'generate',
+        id,
+        token_ids: ref.prompt,
+        max_new_tokens: tokens.length,
+        hooks: ['hook_embed'],
+        logit_lens: false,
+        ...params,
+        seed,
+      });
       return of(await client.untilDone(id), 'token') as TokenMessage[];
     };
     const a = await run('s1', params.seed);

@@ -7,7 +7,14 @@ import type { CliIo } from '../../src/cli/cli-io.js';
 function captureIo(): CliIo & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
-  return { out: (t) => (out += t), err: (t) => (err += t), env: {}, isTty: false, stdout: () => out, stderr: () => err };
+  return {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    env: {},
+    isTty: false,
+    stdout: () => out,
+    stderr: () => err,
+  };
 }
 
 describe('npm run watch', () => {
@@ -24,7 +31,8 @@ describe('npm run watch', () => {
     const out = io.stdout();
     expect(out).toContain('tiny-gpt2 · 3 layers · d_model 32');
     expect(out).not.toContain('\x1b['); // no ANSI when not a terminal
-    for (const label of ['emb', 'L0', 'L1', 'L2']) expect(out.match(new RegExp(`^  ${label}\\s`, 'gm'))).toHaveLength(3);
+    for (const label of ['emb', 'L0', 'L1', 'L2'])
+      expect(out.match(new RegExp(`^  ${label}\\s`, 'gm'))).toHaveLength(3);
     expect(out.match(/‖resid‖\s+\d+\.\d+/g)?.length).toBe(12); // embedding + 3 layers, x 3 tokens
     expect(out).toMatch(/done: length · 3 tokens/);
   });

@@ -1,6 +1,13 @@
 // GPT-2 tokenizer: exact ids for known prompts, leading spaces, unicode/emoji byte fidelity, token renderings.
 import { describe, expect, it } from 'vitest';
-import { decode, decodeToken, encode, END_OF_TEXT_ID, tokenBytes, vocabSize } from '../../src/tokenizer/gpt2-tokenizer.js';
+import {
+  decode,
+  decodeToken,
+  encode,
+  END_OF_TEXT_ID,
+  tokenBytes,
+  vocabSize,
+} from '../../src/tokenizer/gpt2-tokenizer.js';
 
 const utf8 = (s: string) => Array.from(new TextEncoder().encode(s));
 

@@ -17,7 +17,9 @@ export async function tinyModelsDir(): Promise<{ dir: string; cleanup: () => Pro
 }
 
 /** A test app whose MODELS_DIR holds only the tiny fixture, as DEFAULT_MODEL `tiny-gpt2`; close() also removes the folder. */
-export async function tinyApp(config: BuildAppOptions['config'] = {}): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
+export async function tinyApp(
+  config: BuildAppOptions['config'] = {},
+): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
   const models = await tinyModelsDir();
   const app = await testApp({ MODELS_DIR: models.dir, DEFAULT_MODEL: 'tiny-gpt2', ...config });
   return {

@@ -17,7 +17,11 @@ describe('resolvePositions', () => {
       resolvePositions([1, -6, 9], 5);
       expect.unreachable();
     } catch (e) {
-      expect(e).toMatchObject({ statusCode: 400, code: 'position_out_of_range', extra: { positions: [-6, 9], n_tokens: 5 } });
+      expect(e).toMatchObject({
+        statusCode: 400,
+        code: 'position_out_of_range',
+        extra: { positions: [-6, 9], n_tokens: 5 },
+      });
     }
   });
 });

@@ -25,7 +25,11 @@ describe('summarizeHook', () => {
 
   it('selects query_pos of a pattern and writes -inf scores as null', () => {
     // scores [head 1, query_pos 2, key_pos 2]: row 0 is [a, -inf]
-    const act = { hook: 'blocks.0.attn.hook_attn_scores', dims: [1, 2, 2], data: new Float32Array([0.5, -Infinity, 1, 2]) };
+    const act = {
+      hook: 'blocks.0.attn.hook_attn_scores',
+      dims: [1, 2, 2],
+      data: new Float32Array([0.5, -Infinity, 1, 2]),
+    };
     const s = summarizeHook(act, site('attn.hook_attn_scores'), 0, { positions: [0], offset: 0, bins: 4, full: true });
     expect(s.shape).toEqual([1, 1, 2]);
     expect(s.values).toEqual([0.5, null]);
@@ -34,9 +38,16 @@ describe('summarizeHook', () => {
 
   it('omits values with detail=summary and refuses an activation whose rank disagrees with the catalogue', () => {
     const act = { hook: 'hook_embed', dims: [2, 2], data: new Float32Array(4) };
-    expect(summarizeHook(act, site('hook_embed'), null, { positions: [0, 1], offset: 0, bins: 1, full: false }).values).toBeUndefined();
-    expect(() => summarizeHook({ ...act, dims: [4] }, site('hook_embed'), null, { positions: [0], offset: 0, bins: 1, full: false })).toThrow(
-      /expected 2 axes/,
-    );
+    expect(
+      summarizeHook(act, site('hook_embed'), null, { positions: [0, 1], offset: 0, bins: 1, full: false }).values,
+    ).toBeUndefined();
+    expect(() =>
+      summarizeHook({ ...act, dims: [4] }, site('hook_embed'), null, {
+        positions: [0],
+        offset: 0,
+        bins: 1,
+        full: false,
+      }),
+    ).toThrow(/expected 2 axes/);
   });
 });

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { Gpt2Dims } from '../../src/runtime/types.js';
 import { assertWithinBudget, countReturnedValues } from '../../src/trace/value-budget.js';
 
-const dims: Gpt2Dims = { nLayer: 2, nHead: 4, dModel: 32, dHead: 8, dMlp: 128, dVocab: 50257, nCtx: 64, layerNormEps: 1e-5 };
+const dims: Gpt2Dims = {
+  nLayer: 2,
+  nHead: 4,
+  dModel: 32,
+  dHead: 8,
+  dMlp: 128,
+  dVocab: 50257,
+  nCtx: 64,
+  layerNormEps: 1e-5,
+};
 
 describe('countReturnedValues', () => {
   it('counts full slices by the catalogue dims with positions selected', () => {

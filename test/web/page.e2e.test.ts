@@ -22,7 +22,8 @@ const MODELS_DIR = useMini ? path.join(PROJECT_ROOT, 'models') : path.join(PROJE
 const MODEL = useMini ? 'gpt2-mini' : 'tiny-gpt2';
 
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) process.stderr.write(`page.e2e: skipped, ${CHROMIUM} is absent (install Debian's chromium package)\n`);
+if (!hasChromium)
+  process.stderr.write(`page.e2e: skipped, ${CHROMIUM} is absent (install Debian's chromium package)\n`);
 
 describe.skipIf(!hasChromium)(`web page in headless Chromium (model ${MODEL})`, () => {
   let app: FastifyInstance;
@@ -37,8 +38,16 @@ describe.skipIf(!hasChromium)(`web page in headless Chromium (model ${MODEL})`, 
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('console', (msg) => {
@@ -54,7 +63,11 @@ describe.skipIf(!hasChromium)(`web page in headless Chromium (model ${MODEL})`, 
   });
 
   it('runs a prompt over the stream and shows the top next token the model computes', async () => {
-    const trace = await app.inject({ method: 'POST', url: '/trace', payload: { prompt: PROMPT, model: MODEL, hooks: ['blocks.0.hook_resid_pre'] } });
+    const trace = await app.inject({
+      method: 'POST',
+      url: '/trace',
+      payload: { prompt: PROMPT, model: MODEL, hooks: ['blocks.0.hook_resid_pre'] },
+    });
     expect(trace.statusCode).toBe(200);
     const expectedTop = TraceResponseSchema.parse(trace.json()).top_k[0].text;
     if (useMini) expect(expectedTop).toBe(' Paris');
@@ -82,7 +95,9 @@ describe.skipIf(!hasChromium)(`web page in headless Chromium (model ${MODEL})`, 
     // Its next-token bars: the top candidate is the sampled (greedy) token.
     const top = page.locator('#topk .topk-row').first();
     expect(await top.getAttribute('class')).toContain('chosen');
-    expect(await top.getAttribute('data-token-text')).toBe(await page.locator('#tokens button[data-index="0"]').getAttribute('data-token-text'));
+    expect(await top.getAttribute('data-token-text')).toBe(
+      await page.locator('#tokens button[data-index="0"]').getAttribute('data-token-text'),
+    );
     const heat = page.locator('svg.heatmap[data-layer="0"][data-head="0"]');
     // Full grid: every (query, key) pair is a cell; the 10 future keys are drawn as masked cells.
     await expect.poll(() => heat.locator('rect.cell').count()).toBe(PROMPT_TOKENS * PROMPT_TOKENS);
@@ -116,7 +131,9 @@ describe.skipIf(!hasChromium)(`web page in headless Chromium (model ${MODEL})`, 
     // The page redraws its figures for the new width on the next animation frames.
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await page.locator('#run').scrollIntoViewIfNeeded();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'page-390-phone.png'), fullPage: true });
   });

@@ -25,12 +25,26 @@ function step(n: number, positions: number[], rows: number[][][]): StepMessage {
     positions,
     cache_length: positions.at(-1)! + 1,
     hooks: [],
-    attention: [{ layer: 0, hook: 'blocks.0.attn.hook_pattern', query_positions: positions, heads: rows.map((r, head) => ({ head, rows: r })) }],
+    attention: [
+      {
+        layer: 0,
+        hook: 'blocks.0.attn.hook_pattern',
+        query_positions: positions,
+        heads: rows.map((r, head) => ({ head, rows: r })),
+      },
+    ],
   } as unknown as StepMessage;
 }
 
 function token(index: number, position: number, text: string): TokenMessage {
-  return { type: 'token', id: 'g', seq: 2 + 2 * index, index, position, token: { id: 100 + index, text } } as unknown as TokenMessage;
+  return {
+    type: 'token',
+    id: 'g',
+    seq: 2 + 2 * index,
+    index,
+    position,
+    token: { id: 100 + index, text },
+  } as unknown as TokenMessage;
 }
 
 describe('run state', () => {
@@ -47,7 +61,20 @@ describe('run state', () => {
 
   it('follows the newest token until one is pinned; token i is shown with step i', () => {
     const s = newRun('g');
-    for (const m of [started, step(0, [0, 1], [[[1], [0.25, 0.75]], [[1], [0.5, 0.5]]]), token(0, 2, ' c'), step(1, [2], [[[0.2, 0.3, 0.5]], [[0.1, 0.1, 0.8]]]), token(1, 3, ' d')]) {
+    for (const m of [
+      started,
+      step(
+        0,
+        [0, 1],
+        [
+          [[1], [0.25, 0.75]],
+          [[1], [0.5, 0.5]],
+        ],
+      ),
+      token(0, 2, ' c'),
+      step(1, [2], [[[0.2, 0.3, 0.5]], [[0.1, 0.1, 0.8]]]),
+      token(1, 3, ' d'),
+    ]) {
       applyMessage(s, m as ServerMessage);
     }
     expect(shownIndex(s)).toBe(1);
@@ -69,7 +96,17 @@ describe('run state', () => {
   it('assembles the causal pattern of a head from the prefill rows and each decode row', () => {
     const s = newRun('g');
     applyMessage(s, started);
-    applyMessage(s, step(0, [0, 1], [[[1], [0.25, 0.75]], [[1], [0.5, 0.5]]]));
+    applyMessage(
+      s,
+      step(
+        0,
+        [0, 1],
+        [
+          [[1], [0.25, 0.75]],
+          [[1], [0.5, 0.5]],
+        ],
+      ),
+    );
     applyMessage(s, step(1, [2], [[[0.2, 0.3, 0.5]], [[0.1, 0.1, 0.8]]]));
     expect([...attentionRows(s, 0, 1, 1).entries()]).toEqual([
       [0, [1]],

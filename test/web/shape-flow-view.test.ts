@@ -13,7 +13,10 @@ const qProj: Stage = {
   name: 'Q projection (per head)',
   op: 'matmul',
   inputs: [{ name: 'blocks.0.ln1.hook_normalized', shape: [1024, 768] }],
-  weights: [{ name: 'attn.W_Q[h]', shape: [768, 64] }, { name: 'attn.b_Q[h]', shape: [64] }],
+  weights: [
+    { name: 'attn.W_Q[h]', shape: [768, 64] },
+    { name: 'attn.b_Q[h]', shape: [64] },
+  ],
   output: { name: 'blocks.0.attn.hook_q', shape: [1024, 64] },
   per_head: true,
   heads: 12,
@@ -38,7 +41,10 @@ describe('flowStage (what a shape-flow stage draws)', () => {
       id: 'pos',
       name: 'Add learned position embedding',
       op: 'add',
-      inputs: [{ name: 'hook_embed', shape: [5, 768] }, { name: 'hook_pos_embed', shape: [5, 768] }],
+      inputs: [
+        { name: 'hook_embed', shape: [5, 768] },
+        { name: 'hook_pos_embed', shape: [5, 768] },
+      ],
       weights: [{ name: 'pos_embed.W_pos', shape: [1024, 768] }],
       output: { name: 'blocks.0.hook_resid_pre', shape: [5, 768] },
     };

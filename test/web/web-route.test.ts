@@ -65,8 +65,8 @@ describe('web routes', () => {
     expect(missing.statusCode).toBe(404);
     expect(ProblemSchema.parse(missing.json()).code).toBe('route_not_found');
 
-    const escape = await app.inject({ url: '/assets/../index.html' });
-    expect([403, 404]).toContain(escape.statusCode);
+    const dotDot = await app.inject({ url: '/assets/../index.html' });
+    expect([403, 404]).toContain(dotDot.statusCode);
     await app.close();
   });
 });

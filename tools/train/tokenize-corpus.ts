@@ -9,7 +9,9 @@ const BUILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'build');
 
 // corpus.txt (one document per line) -> tokens.bin (uint16 ids, all documents back to back)
 // + offsets.bin (uint32, n_docs + 1 start offsets), so Python can slice document i as tokens[off[i]:off[i+1]].
-const docs = readFileSync(path.join(BUILD, 'corpus.txt'), 'utf8').split('\n').filter((d) => d.length > 0);
+const docs = readFileSync(path.join(BUILD, 'corpus.txt'), 'utf8')
+  .split('\n')
+  .filter((d) => d.length > 0);
 const encoded = docs.map((d) => encode(d));
 const total = encoded.reduce((n, ids) => n + ids.length, 0);
 const tokens = new Uint16Array(total);
@@ -30,7 +32,7 @@ const items = readFileSync(path.join(BUILD, 'eval.jsonl'), 'utf8')
   .filter((l) => l.length > 0)
   .map((l) => JSON.parse(l) as { prompt: string; answer: string });
 const out = items.map((it) => JSON.stringify({ ...it, prompt_ids: encode(it.prompt), answer_ids: encode(it.answer) }));
-writeFileSync(path.join(BUILD, 'eval-tokens.jsonl'), out.join('\n') + '\n');
+writeFileSync(path.join(BUILD, 'eval-tokens.jsonl'), `${out.join('\n')}\n`);
 
 const longest = Math.max(...encoded.map((ids) => ids.length));
 process.stderr.write(`${docs.length} documents, ${total} tokens (longest ${longest}), ${items.length} eval prompts\n`);

@@ -18,7 +18,11 @@ async function parse<T>(res: Response): Promise<T> {
   if (res.ok) return body as T;
   const p = (body ?? {}) as { code?: unknown; detail?: unknown; title?: unknown };
   const detail =
-    typeof p.detail === 'string' ? p.detail : typeof p.title === 'string' ? p.title : `The server answered ${res.status}.`;
+    typeof p.detail === 'string'
+      ? p.detail
+      : typeof p.title === 'string'
+        ? p.title
+        : `The server answered ${res.status}.`;
   throw new ApiError(res.status, typeof p.code === 'string' ? p.code : `http_${res.status}`, detail);
 }
 
@@ -38,7 +42,11 @@ export function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
 }
 
 export function postJson<T>(url: string, body: unknown, signal?: AbortSignal): Promise<T> {
-  return request<T>(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, signal);
+  return request<T>(
+    url,
+    { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+    signal,
+  );
 }
 
 /** A sentence for any thrown value (ApiError detail, Error message, or a fallback). */

@@ -44,7 +44,9 @@ function selectToken(index: number): void {
   run.pinned = index;
   redraw();
   // Keep keyboard focus on the chosen chip after the redraw replaced it.
-  requestAnimationFrame(() => document.querySelector<HTMLButtonElement>(`#tokens button[data-index="${index}"]`)?.focus());
+  requestAnimationFrame(() =>
+    document.querySelector<HTMLButtonElement>(`#tokens button[data-index="${index}"]`)?.focus(),
+  );
 }
 
 function setRunning(running: boolean): void {
@@ -55,7 +57,11 @@ function setRunning(running: boolean): void {
 
 function fillLayers(nLayer: number): void {
   layer = Math.min(layer, Math.max(0, nLayer - 1));
-  fillSelect(layerSelect, Array.from({ length: nLayer }, (_, i) => String(i)), String(layer));
+  fillSelect(
+    layerSelect,
+    Array.from({ length: nLayer }, (_, i) => String(i)),
+    String(layer),
+  );
   layerSelect.disabled = nLayer === 0;
 }
 
@@ -76,8 +82,17 @@ function onMessage(msg: ServerMessage): void {
   } else if (run.done) {
     setRunning(false);
     const d = run.done;
-    const why = { length: 'reached the token limit', stop: 'hit a stop string', eos: 'ended the text', cancelled: 'was stopped', error: 'failed' }[d.reason];
-    setStatus(d.reason === 'error' ? 'error' : 'ok', `Done: ${d.tokens} tokens, the model ${why} (${d.timings.total_ms.toFixed(0)} ms).${d.detail ? ` ${d.detail}` : ''}`);
+    const why = {
+      length: 'reached the token limit',
+      stop: 'hit a stop string',
+      eos: 'ended the text',
+      cancelled: 'was stopped',
+      error: 'failed',
+    }[d.reason];
+    setStatus(
+      d.reason === 'error' ? 'error' : 'ok',
+      `Done: ${d.tokens} tokens, the model ${why} (${d.timings.total_ms.toFixed(0)} ms).${d.detail ? ` ${d.detail}` : ''}`,
+    );
   }
   redraw();
 }
@@ -180,7 +195,10 @@ async function boot(): Promise<void> {
     byId<HTMLInputElement>('max-new-tokens').max = String(maxNewTokens);
     if (hello.models.length === 0) {
       fillSelect(modelSelect, [], '');
-      setStatus('error', `No runnable model on this server (default "${hello.default_model}" is missing). See the README to add one.`);
+      setStatus(
+        'error',
+        `No runnable model on this server (default "${hello.default_model}" is missing). See the README to add one.`,
+      );
       runButton.disabled = true;
     } else {
       const def = hello.models.includes(hello.default_model) ? hello.default_model : hello.models[0];

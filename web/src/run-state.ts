@@ -24,7 +24,16 @@ export interface RunState {
 }
 
 export function newRun(id: string): RunState {
-  return { id, phase: 'connecting', started: null, steps: new Map(), tokens: [], done: null, error: null, pinned: null };
+  return {
+    id,
+    phase: 'connecting',
+    started: null,
+    steps: new Map(),
+    tokens: [],
+    done: null,
+    error: null,
+    pinned: null,
+  };
 }
 
 /** Apply one server frame; frames of other generations are ignored. Returns the same object (mutated) for cheap redraws. */

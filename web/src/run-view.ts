@@ -27,19 +27,28 @@ function renderNext(state: RunState, index: number): void {
   if (!tok) {
     meta.textContent = '';
     const waiting = state.phase === 'running' || state.phase === 'connecting';
-    byId('topk').replaceChildren(h('p', { class: 'muted' }, waiting ? 'Waiting for the first token…' : 'No token was generated.'));
-    byId('logit-lens').replaceChildren(h('p', { class: 'muted' }, waiting ? 'Waiting for the first token…' : 'No token, no lens.'));
+    byId('topk').replaceChildren(
+      h('p', { class: 'muted' }, waiting ? 'Waiting for the first token…' : 'No token was generated.'),
+    );
+    byId('logit-lens').replaceChildren(
+      h('p', { class: 'muted' }, waiting ? 'Waiting for the first token…' : 'No token, no lens.'),
+    );
     return;
   }
   const s = tok.sampling;
-  const how = s.greedy ? 'greedy (argmax)' : `sampled at T=${s.temperature}, ${s.candidates} candidates, drawn with p ${formatProb(s.prob_filtered)}`;
+  const how = s.greedy
+    ? 'greedy (argmax)'
+    : `sampled at T=${s.temperature}, ${s.candidates} candidates, drawn with p ${formatProb(s.prob_filtered)}`;
   meta.textContent = `token ${index + 1} at position ${tok.position}: ${showToken(tok.token.text)} · ${how}`;
   byId('topk').replaceChildren(renderTopK(tok.alternatives, tok.token.id));
   byId('logit-lens').replaceChildren(renderLogitLens(tok.logit_lens));
 }
 
 function mlpSummary(hooks: readonly HookSummary[], layer: number): HookSummary | undefined {
-  return hooks.find((x) => x.layer === layer && x.site === 'mlp.hook_post') ?? hooks.find((x) => x.layer === layer && x.site === 'mlp.hook_pre');
+  return (
+    hooks.find((x) => x.layer === layer && x.site === 'mlp.hook_post') ??
+    hooks.find((x) => x.layer === layer && x.site === 'mlp.hook_pre')
+  );
 }
 
 function renderStep(state: RunState, index: number, layer: number): void {
@@ -50,14 +59,21 @@ function renderStep(state: RunState, index: number, layer: number): void {
     const waiting = state.phase === 'running' || state.phase === 'connecting';
     meta.textContent = waiting ? 'Waiting for the first forward pass…' : '';
     const note = waiting ? 'Waiting for the first forward pass…' : 'No forward pass in this run.';
-    for (const id of ['resid-chart', 'attention', 'mlp-hist']) byId(id).replaceChildren(h('p', { class: 'muted' }, note));
+    for (const id of ['resid-chart', 'attention', 'mlp-hist'])
+      byId(id).replaceChildren(h('p', { class: 'muted' }, note));
     return;
   }
-  const what = step.phase === 'prefill' ? `prefill: ${step.input_tokens} prompt tokens in one pass` : `decode: 1 token in, ${step.cache_length} in the KV cache`;
-  const missing = step.step !== index ? ` (step ${index} was skipped by the server to keep up; showing step ${step.step})` : '';
+  const what =
+    step.phase === 'prefill'
+      ? `prefill: ${step.input_tokens} prompt tokens in one pass`
+      : `decode: 1 token in, ${step.cache_length} in the KV cache`;
+  const missing =
+    step.step !== index ? ` (step ${index} was skipped by the server to keep up; showing step ${step.step})` : '';
   meta.textContent = `Step ${step.step} — ${what} · positions ${step.positions.join(', ')} · ${step.run_ms.toFixed(1)} ms in onnxruntime${missing}`;
 
-  byId('resid-chart').replaceChildren(renderResidualChart(residualNorms(step.hooks), Math.min(520, widthOf('resid-chart', 420))));
+  byId('resid-chart').replaceChildren(
+    renderResidualChart(residualNorms(step.hooks), Math.min(520, widthOf('resid-chart', 420))),
+  );
 
   const nHead = state.started?.dims.n_head ?? 0;
   const tokens = tokenTexts(state, step.cache_length);
@@ -74,7 +90,9 @@ function renderStep(state: RunState, index: number, layer: number): void {
   );
 
   byId('mlp-title').textContent = `MLP activations · layer ${layer}`;
-  byId('mlp-hist').replaceChildren(renderHistogram(mlpSummary(step.hooks, layer), Math.min(520, widthOf('mlp-hist', 420))));
+  byId('mlp-hist').replaceChildren(
+    renderHistogram(mlpSummary(step.hooks, layer), Math.min(520, widthOf('mlp-hist', 420))),
+  );
 }
 
 export function renderRun(state: RunState, opts: RunViewOptions): void {
@@ -82,9 +100,10 @@ export function renderRun(state: RunState, opts: RunViewOptions): void {
   byId('tokens').replaceChildren(renderTokens(state, index, opts.onSelectToken));
   const started = state.started;
   const d = started?.dims;
-  byId('run-meta').textContent = started && d
-    ? `${started.model} · ${d.n_layer} layers × ${d.n_head} heads · d_model ${d.d_model} · seed ${started.params.seed}${state.done ? ` · ${state.done.timings.tokens_per_s.toFixed(1)} tok/s` : ''}`
-    : '';
+  byId('run-meta').textContent =
+    started && d
+      ? `${started.model} · ${d.n_layer} layers × ${d.n_head} heads · d_model ${d.d_model} · seed ${started.params.seed}${state.done ? ` · ${state.done.timings.tokens_per_s.toFixed(1)} tok/s` : ''}`
+      : '';
   renderNext(state, index);
   renderStep(state, index, opts.layer);
 }

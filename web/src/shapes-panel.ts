@@ -24,15 +24,24 @@ function fillModels(list: ModelList, preferred: string | null): void {
   const byFamily = new Map<string, ModelList['models']>();
   for (const m of list.models) byFamily.set(m.family, [...(byFamily.get(m.family) ?? []), m]);
   const groups = [...byFamily.entries()].map(([family, models]) =>
-    h('optgroup', { label: family }, ...models.map((m) => h('option', { value: m.name }, m.runnable ? `${m.display_name} · runnable` : m.display_name))),
+    h(
+      'optgroup',
+      { label: family },
+      ...models.map((m) =>
+        h('option', { value: m.name }, m.runnable ? `${m.display_name} · runnable` : m.display_name),
+      ),
+    ),
   );
   select().replaceChildren(...groups);
   const names = list.models.map((m) => m.name);
-  select().value = preferred && names.includes(preferred) ? preferred : (names.find((n) => n === 'gpt2') ?? names[0] ?? '');
+  select().value =
+    preferred && names.includes(preferred) ? preferred : (names.find((n) => n === 'gpt2') ?? names[0] ?? '');
 }
 
 function summary(shapes: ShapesReport, params: ParamsReport, display: string): HTMLElement {
-  const groups = shapes.layer_groups.map((g) => `${g.count}× ${g.mlp}${g.attention === 'sliding' ? ' sliding-window' : ''}`).join(' + ');
+  const groups = shapes.layer_groups
+    .map((g) => `${g.count}× ${g.mlp}${g.attention === 'sliding' ? ' sliding-window' : ''}`)
+    .join(' + ');
   const active = params.active !== null ? ` (${formatCompact(params.active)} active per token)` : '';
   return h(
     'p',
@@ -60,7 +69,14 @@ async function load(): Promise<void> {
   const ac = new AbortController();
   abort = ac;
   flowBox.setAttribute('aria-busy', 'true');
-  flowBox.replaceChildren(h('p', { class: 'status busy' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), `Computing the shape flow of ${name}…`));
+  flowBox.replaceChildren(
+    h(
+      'p',
+      { class: 'status busy' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      `Computing the shape flow of ${name}…`,
+    ),
+  );
   const enc = encodeURIComponent(name);
   try {
     const [shapes, params] = await Promise.all([

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatCompact, formatCount, formatDims, formatProb, formatTick, showToken } from '../../../web/src/layout/format.js';
+import {
+  formatCompact,
+  formatCount,
+  formatDims,
+  formatProb,
+  formatTick,
+  showToken,
+} from '../../../web/src/layout/format.js';
 
 describe('format', () => {
   it('writes dims exactly, as in the shape-flow labels', () => {

@@ -14,7 +14,9 @@ describe('heatmapGeometry', () => {
   });
   it('shrinks cells to fit and stops at minCell', () => {
     expect(heatmapGeometry({ rows: 20, cols: 20, maxWidth: 260, gutterLeft: 60, gutterTop: 0 }).cell).toBe(10);
-    expect(heatmapGeometry({ rows: 500, cols: 500, maxWidth: 260, gutterLeft: 60, gutterTop: 0, minCell: 3 }).cell).toBe(3);
+    expect(
+      heatmapGeometry({ rows: 500, cols: 500, maxWidth: 260, gutterLeft: 60, gutterTop: 0, minCell: 3 }).cell,
+    ).toBe(3);
   });
   it('handles a decode row (1 x n) and empty input', () => {
     expect(heatmapGeometry({ rows: 1, cols: 9, maxWidth: 400, gutterLeft: 0, gutterTop: 0 }).cells).toHaveLength(9);

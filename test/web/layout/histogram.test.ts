@@ -7,7 +7,12 @@ describe('histogramBars', () => {
     expect(bars.map((b) => b.w)).toEqual([50, 50, 50, 50]);
     expect(bars.map((b) => b.h)).toEqual([25, 100, 0, 50]);
     expect(bars.map((b) => b.y)).toEqual([75, 0, 100, 50]);
-    expect(bars.map((b) => [b.lo, b.hi])).toEqual([[-2, -1], [-1, 0], [0, 1], [1, 2]]);
+    expect(bars.map((b) => [b.lo, b.hi])).toEqual([
+      [-2, -1],
+      [-1, 0],
+      [0, 1],
+      [1, 2],
+    ]);
   });
   it('log counts keep rare bins visible', () => {
     const lin = histogramBars({ counts: [1000, 1], min: 0, max: 1, width: 2, height: 100 });

@@ -46,11 +46,17 @@ describe('layoutStage', () => {
   });
 
   it('reserves label width for thin boxes so labels never overlap', () => {
-    const l = layoutStage({
-      op: 'matmul',
-      operands: [{ dims: [1, 768], role: 'data' }, { dims: [768, 50257], role: 'weight' }],
-      output: { dims: [1, 50257], role: 'data' },
-    }, { charPx: 7 });
+    const l = layoutStage(
+      {
+        op: 'matmul',
+        operands: [
+          { dims: [1, 768], role: 'data' },
+          { dims: [768, 50257], role: 'weight' },
+        ],
+        output: { dims: [1, 50257], role: 'data' },
+      },
+      { charPx: 7 },
+    );
     for (let i = 1; i < l.boxes.length; i++) {
       const prev = l.boxes[i - 1];
       const cur = l.boxes[i];

@@ -62,6 +62,6 @@ export function luminance(colour: string): number {
 export function textOn(background: string): '#111827' | '#ffffff' {
   const l = luminance(background);
   const dark = (l + 0.05) / (luminance('#111827') + 0.05);
-  const light = (1.05) / (l + 0.05);
+  const light = 1.05 / (l + 0.05);
   return dark >= light ? '#111827' : '#ffffff';
 }

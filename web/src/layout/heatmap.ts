@@ -46,7 +46,8 @@ export function heatmapGeometry(input: HeatmapGeometryInput): HeatmapGeometry {
   const x0 = input.gutterLeft;
   const y0 = input.gutterTop;
   const cells: HeatmapCell[] = [];
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) cells.push({ row: r, col: c, x: x0 + c * cell, y: y0 + r * cell });
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) cells.push({ row: r, col: c, x: x0 + c * cell, y: y0 + r * cell });
   return {
     cell,
     x0,

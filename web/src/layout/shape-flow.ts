@@ -95,7 +95,11 @@ export function layoutStage(stage: FlowStage, options: StageLayoutOptions = {}):
   const o = { ...DEFAULTS, ...options };
   const scale = options.scale ?? DEFAULT_DIM_SCALE;
   const items: FlowOperand[] = [...stage.operands, ...(stage.output ? [stage.output] : [])];
-  const sized = items.map((it) => ({ it, ...tensorSize(it.dims, scale, o.maxStack, it.copies), label: formatDims(it.dims) }));
+  const sized = items.map((it) => ({
+    it,
+    ...tensorSize(it.dims, scale, o.maxStack, it.copies),
+    label: formatDims(it.dims),
+  }));
   const tallest = Math.max(0, ...sized.map((b) => b.h + b.depth * o.stackOffset));
   const midY = o.nameHeight + tallest / 2;
   const symbolW = 22;

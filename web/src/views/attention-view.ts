@@ -31,7 +31,14 @@ export function renderHeadHeatmap(input: AttentionViewInput, hp: HeadPattern): S
   const keys = input.tokens.length;
   const gutterLeft = 72;
   const gutterTop = 56;
-  const geo = heatmapGeometry({ rows: queries.length, cols: keys, maxWidth: input.maxWidth, gutterLeft, gutterTop, maxCell: 26 });
+  const geo = heatmapGeometry({
+    rows: queries.length,
+    cols: keys,
+    maxWidth: input.maxWidth,
+    gutterLeft,
+    gutterTop,
+    maxCell: 26,
+  });
   // Room on the right for the last rotated key label.
   const svg = svgRoot(geo.width + 40, geo.height + 4, {
     class: 'heatmap',
@@ -59,7 +66,13 @@ export function renderHeadHeatmap(input: AttentionViewInput, hp: HeadPattern): S
           class: visible ? 'cell' : 'cell masked',
           fill: visible ? probColour(p) : undefined,
         },
-        s('title', {}, visible ? `${showToken(input.tokens[q] ?? '')} → ${showToken(input.tokens[cell.col] ?? '')}: ${formatProb(p)}` : 'masked (future key)'),
+        s(
+          'title',
+          {},
+          visible
+            ? `${showToken(input.tokens[q] ?? '')} → ${showToken(input.tokens[cell.col] ?? '')}: ${formatProb(p)}`
+            : 'masked (future key)',
+        ),
       ),
     );
   }
@@ -68,18 +81,35 @@ export function renderHeadHeatmap(input: AttentionViewInput, hp: HeadPattern): S
     if (r % stride !== 0 && r !== queries.length - 1) return;
     const q = queries[r];
     svg.append(
-      s('text', { x: gutterLeft - 6, y: y + 4, class: q === input.focusQuery ? 'tick focus' : 'tick', 'text-anchor': 'end' }, truncate(showToken(input.tokens[q] ?? ''), 9)),
+      s(
+        'text',
+        { x: gutterLeft - 6, y: y + 4, class: q === input.focusQuery ? 'tick focus' : 'tick', 'text-anchor': 'end' },
+        truncate(showToken(input.tokens[q] ?? ''), 9),
+      ),
     );
   });
   geo.colCentres.forEach((x, c) => {
     if (c % stride !== 0 && c !== keys - 1) return;
     svg.append(
-      s('text', { x: 0, y: 0, class: 'tick', transform: `translate(${x + 4},${gutterTop - 6}) rotate(-55)` }, truncate(showToken(input.tokens[c] ?? ''), 9)),
+      s(
+        'text',
+        { x: 0, y: 0, class: 'tick', transform: `translate(${x + 4},${gutterTop - 6}) rotate(-55)` },
+        truncate(showToken(input.tokens[c] ?? ''), 9),
+      ),
     );
   });
   if (input.focusQuery !== null) {
     const r = queries.indexOf(input.focusQuery);
-    if (r >= 0) svg.append(s('rect', { x: geo.x0, y: geo.y0 + r * geo.cell, width: keys * geo.cell, height: geo.cell, class: 'focus-row' }));
+    if (r >= 0)
+      svg.append(
+        s('rect', {
+          x: geo.x0,
+          y: geo.y0 + r * geo.cell,
+          width: keys * geo.cell,
+          height: geo.cell,
+          class: 'focus-row',
+        }),
+      );
   }
   return svg;
 }

@@ -3,7 +3,12 @@ import type { GenerateRequest } from '../stream-client.js';
 import { byId, h } from '../dom.js';
 
 /** Hooks the page draws: residual norms, attention patterns, MLP activations (the stream expands the globs). */
-export const PAGE_HOOKS = ['blocks.0.hook_resid_pre', 'blocks.*.hook_resid_post', 'blocks.*.attn.hook_pattern', 'blocks.*.mlp.hook_post'];
+export const PAGE_HOOKS = [
+  'blocks.0.hook_resid_pre',
+  'blocks.*.hook_resid_post',
+  'blocks.*.attn.hook_pattern',
+  'blocks.*.mlp.hook_post',
+];
 
 /** Prefill rows beyond this many positions are not requested: the heatmap would be unreadable and the frame large. */
 export const MAX_PREFILL_ROWS = 64;
@@ -27,13 +32,21 @@ export class FormError extends Error {
   }
 }
 
-function num(id: string, label: string, opts: { int?: boolean; min: number; max?: number; optional?: boolean }): number | undefined {
+function num(
+  id: string,
+  label: string,
+  opts: { int?: boolean; min: number; max?: number; optional?: boolean },
+): number | undefined {
   const input = byId<HTMLInputElement>(id);
   const raw = input.value.trim();
   if (raw === '' && opts.optional) return undefined;
   const v = Number(raw);
   const bad =
-    raw === '' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v)) || v < opts.min || (opts.max !== undefined && v > opts.max);
+    raw === '' ||
+    !Number.isFinite(v) ||
+    (opts.int && !Number.isInteger(v)) ||
+    v < opts.min ||
+    (opts.max !== undefined && v > opts.max);
   if (bad) {
     const range = opts.max !== undefined ? `between ${opts.min} and ${opts.max}` : `at least ${opts.min}`;
     throw new FormError(id, `${label} must be ${opts.int ? 'a whole number ' : 'a number '}${range}.`);
@@ -100,7 +113,12 @@ export function enterRuns(textarea: HTMLTextAreaElement, form: HTMLFormElement):
   });
 }
 
-export function fillSelect(select: HTMLSelectElement, names: readonly string[], selected: string, labels: Record<string, string> = {}): void {
+export function fillSelect(
+  select: HTMLSelectElement,
+  names: readonly string[],
+  selected: string,
+  labels: Record<string, string> = {},
+): void {
   select.replaceChildren(...names.map((n) => h('option', { value: n, selected: n === selected }, labels[n] ?? n)));
   select.value = selected;
 }

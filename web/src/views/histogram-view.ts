@@ -11,7 +11,14 @@ export function renderHistogram(summary: HookSummary | undefined, width = 420, h
   const pad = { left: 8, right: 8, top: 8, bottom: 34 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
-  const bars = histogramBars({ counts: histogram.counts, min: histogram.min, max: histogram.max, width: plotW, height: plotH, logCounts: true });
+  const bars = histogramBars({
+    counts: histogram.counts,
+    min: histogram.min,
+    max: histogram.max,
+    width: plotW,
+    height: plotH,
+    logCounts: true,
+  });
   const svg = svgRoot(width, height, { class: 'chart', role: 'img', 'aria-label': `Histogram of ${summary.hook}` });
   const g = s('g', { transform: `translate(${pad.left},${pad.top})` });
   for (const b of bars) {
@@ -28,16 +35,28 @@ export function renderHistogram(summary: HookSummary | undefined, width = 420, h
   svg.append(g);
   svg.append(
     s('text', { x: pad.left, y: height - 18, class: 'axis-label' }, formatTick(histogram.min)),
-    s('text', { x: width - pad.right, y: height - 18, class: 'axis-label', 'text-anchor': 'end' }, formatTick(histogram.max)),
+    s(
+      'text',
+      { x: width - pad.right, y: height - 18, class: 'axis-label', 'text-anchor': 'end' },
+      formatTick(histogram.max),
+    ),
   );
-  const zero = histogram.min < 0 && histogram.max > 0 ? pad.left + (-histogram.min / (histogram.max - histogram.min)) * plotW : null;
-  if (zero !== null) svg.append(s('text', { x: zero, y: height - 18, class: 'axis-label', 'text-anchor': 'middle' }, '0'));
+  const zero =
+    histogram.min < 0 && histogram.max > 0
+      ? pad.left + (-histogram.min / (histogram.max - histogram.min)) * plotW
+      : null;
+  if (zero !== null)
+    svg.append(s('text', { x: zero, y: height - 18, class: 'axis-label', 'text-anchor': 'middle' }, '0'));
   const mean = stats.mean === null ? 'n/a' : stats.mean.toPrecision(3);
   const std = stats.std === null ? 'n/a' : stats.std.toPrecision(3);
   return h(
     'figure',
     { class: 'figure' },
     svg,
-    h('figcaption', {}, `${summary.hook} · ${stats.count.toLocaleString('en-US')} values · mean ${mean} · std ${std} · log-count bars`),
+    h(
+      'figcaption',
+      {},
+      `${summary.hook} · ${stats.count.toLocaleString('en-US')} values · mean ${mean} · std ${std} · log-count bars`,
+    ),
   );
 }

@@ -33,13 +33,23 @@ export function renderLogitLens(lens: LogitLens | null, columns = 3): HTMLElemen
   );
   const body = h('tbody', {});
   for (const row of pos.layers) {
-    const tr = h('tr', { 'data-layer': row.layer }, h('th', { scope: 'row', class: 'mono', title: row.stage }, stageName(row.layer)));
+    const tr = h(
+      'tr',
+      { 'data-layer': row.layer },
+      h('th', { scope: 'row', class: 'mono', title: row.stage }, stageName(row.layer)),
+    );
     for (let i = 0; i < columns; i++) {
       const t = row.top[i];
       tr.append(t ? probCell(t.text, t.prob, i === 0 ? { 'data-top1': t.text } : {}) : h('td', {}));
     }
     const bg = probColour(row.final_top1_prob);
-    tr.append(h('td', { class: 'lens-cell mono num', style: `background:${bg};color:${textOn(bg)}` }, formatProb(row.final_top1_prob)));
+    tr.append(
+      h(
+        'td',
+        { class: 'lens-cell mono num', style: `background:${bg};color:${textOn(bg)}` },
+        formatProb(row.final_top1_prob),
+      ),
+    );
     body.append(tr);
   }
   return h(
@@ -48,7 +58,11 @@ export function renderLogitLens(lens: LogitLens | null, columns = 3): HTMLElemen
     h(
       'table',
       { class: 'lens', 'aria-label': `Logit lens at position ${pos.position}` },
-      h('caption', {}, `Position ${pos.position}: what each layer would predict next (final: ${showToken(final.text)} ${formatProb(final.prob)})`),
+      h(
+        'caption',
+        {},
+        `Position ${pos.position}: what each layer would predict next (final: ${showToken(final.text)} ${formatProb(final.prob)})`,
+      ),
       h('thead', {}, head),
       body,
     ),

@@ -24,7 +24,17 @@ export function renderParams(report: ParamsReport): HTMLElement {
   const table = h(
     'table',
     { class: 'params-table', 'aria-label': 'Parameter count per component' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'component'), h('th', { scope: 'col', class: 'num' }, 'parameters'), h('th', { scope: 'col', class: 'num' }, 'share'))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'component'),
+        h('th', { scope: 'col', class: 'num' }, 'parameters'),
+        h('th', { scope: 'col', class: 'num' }, 'share'),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -32,13 +42,28 @@ export function renderParams(report: ParamsReport): HTMLElement {
         h(
           'tr',
           {},
-          h('td', {}, COMPONENT_LABELS[c] ?? c, c === 'token_embedding' && report.tied_embeddings ? ' — tied, also the unembedding' : ''),
+          h(
+            'td',
+            {},
+            COMPONENT_LABELS[c] ?? c,
+            c === 'token_embedding' && report.tied_embeddings ? ' — tied, also the unembedding' : '',
+          ),
           h('td', { class: 'num', title: formatCompact(n) }, formatCount(n)),
           h('td', { class: 'num' }, `${((n / report.total) * 100).toFixed(1)}%`),
         ),
       ),
     ),
-    h('tfoot', {}, h('tr', {}, h('td', {}, 'Total'), h('td', { class: 'num', 'data-total': report.total }, formatCount(report.total)), h('td', { class: 'num' }, formatCompact(report.total)))),
+    h(
+      'tfoot',
+      {},
+      h(
+        'tr',
+        {},
+        h('td', {}, 'Total'),
+        h('td', { class: 'num', 'data-total': report.total }, formatCount(report.total)),
+        h('td', { class: 'num' }, formatCompact(report.total)),
+      ),
+    ),
   );
   const c = report.conventions;
   const facts: [string, number][] = [
@@ -50,9 +75,16 @@ export function renderParams(report: ParamsReport): HTMLElement {
   const list = h(
     'dl',
     { class: 'facts' },
-    ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, `${formatCount(v)} (${formatCompact(v)})`)]),
+    ...facts.flatMap(([k, v]) => [
+      h('dt', {}, k),
+      h('dd', { class: 'mono' }, `${formatCount(v)} (${formatCompact(v)})`),
+    ]),
     h('dt', {}, 'weights in memory'),
-    h('dd', { class: 'mono' }, report.memory.map((m) => `${m.dtype} ${m.gib.toFixed(m.gib < 10 ? 2 : 1)} GiB`).join(' · ')),
+    h(
+      'dd',
+      { class: 'mono' },
+      report.memory.map((m) => `${m.dtype} ${m.gib.toFixed(m.gib < 10 ? 2 : 1)} GiB`).join(' · '),
+    ),
   );
   return h('div', { class: 'params' }, h('div', { class: 'table-scroll' }, table), list);
 }

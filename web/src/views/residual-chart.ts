@@ -38,12 +38,21 @@ export function renderResidualChart(points: readonly NormPoint[], width = 420, h
     );
   }
   for (const t of g.xTicks) {
-    svg.append(s('text', { x: t.x, y: height - 8, class: 'axis-label', 'text-anchor': 'middle' }, points[t.index].label));
+    svg.append(
+      s('text', { x: t.x, y: height - 8, class: 'axis-label', 'text-anchor': 'middle' }, points[t.index].label),
+    );
   }
   svg.append(s('path', { d: g.path, class: 'line' }));
   for (const p of g.points) {
     const pt = points[p.index];
-    svg.append(s('circle', { cx: p.x, cy: p.y, r: 3.5, class: 'dot' }, s('title', {}, `${pt.hook}: ${pt.value.toPrecision(5)}`)));
+    svg.append(
+      s('circle', { cx: p.x, cy: p.y, r: 3.5, class: 'dot' }, s('title', {}, `${pt.hook}: ${pt.value.toPrecision(5)}`)),
+    );
   }
-  return h('figure', { class: 'figure' }, svg, h('figcaption', {}, '‖resid‖₂ per token after the embedding and each block'));
+  return h(
+    'figure',
+    { class: 'figure' },
+    svg,
+    h('figcaption', {}, '‖resid‖₂ per token after the embedding and each block'),
+  );
 }

@@ -20,7 +20,9 @@ const isMatrix = (t: TensorRef) => t.shape.length >= 2;
 
 /** Short display name: drop the `blocks.{i}.` prefix and hook_ words, keep TL names recognisable. */
 export function shortName(name: string): string {
-  return name.replace(/^blocks\.\d+\./, '').replace(/^attn\.hook_|^hook_|\.hook_/g, (m) => (m.startsWith('.') ? '.' : ''));
+  return name
+    .replace(/^blocks\.\d+\./, '')
+    .replace(/^attn\.hook_|^hook_|\.hook_/g, (m) => (m.startsWith('.') ? '.' : ''));
 }
 
 const drawsWeights = (op: string) => op === 'matmul' || op === 'lookup';
@@ -33,8 +35,18 @@ export function flowStage(stage: Stage): FlowStage {
   // Per-head stages draw every per-head tensor as a stack; the shared input (the normalised residual) stays single.
   const heads = stage.per_head && stage.heads ? stage.heads : 1;
   const sharedInput = (t: TensorRef) => heads > 1 && stage.weights.some(isMatrix) && t === stage.inputs[0];
-  const data: FlowOperand[] = stage.inputs.map((t) => ({ dims: t.shape, role: 'data', name: shortName(t.name), copies: sharedInput(t) ? 1 : heads }));
-  const output: FlowOperand = { dims: stage.output.shape, role: 'data', name: shortName(stage.output.name), copies: heads };
+  const data: FlowOperand[] = stage.inputs.map((t) => ({
+    dims: t.shape,
+    role: 'data',
+    name: shortName(t.name),
+    copies: sharedInput(t) ? 1 : heads,
+  }));
+  const output: FlowOperand = {
+    dims: stage.output.shape,
+    role: 'data',
+    name: shortName(stage.output.name),
+    copies: heads,
+  };
   if (!drawsWeights(stage.op)) return { op: stage.op, operands: data, output };
   const weights: FlowOperand[] = stage.weights
     .filter(isMatrix)
@@ -46,7 +58,9 @@ export function flowStage(stage: Stage): FlowStage {
 export function equation(stage: Stage): string {
   const f = flowStage(stage);
   const drawn = new Set(f.operands.filter((o) => o.role === 'weight').map((o) => o.name));
-  const extra = stage.weights.filter((t) => !drawn.has(shortName(t.name))).map((t) => `${shortName(t.name)} ${formatDims(t.shape)}`);
+  const extra = stage.weights
+    .filter((t) => !drawn.has(shortName(t.name)))
+    .map((t) => `${shortName(t.name)} ${formatDims(t.shape)}`);
   const dims = f.operands.map((o) => formatDims(o.dims));
   let lhs: string;
   if (stage.op === 'matmul') lhs = dims.join(' × ');
@@ -71,13 +85,18 @@ export function renderStage(stage: Stage): HTMLElement {
     }
     g.append(s('rect', { x: b.x, y: b.y, width: b.w, height: b.h, class: b.role, 'data-role': b.role }));
     if (b.name) g.append(s('text', { x: b.labelX, y: 11, class: 'name', 'text-anchor': 'middle' }, b.name));
-    g.append(s('text', { x: b.labelX, y: b.labelY, class: 'dims', 'text-anchor': 'middle', 'data-dims': b.label }, b.label));
+    g.append(
+      s('text', { x: b.labelX, y: b.labelY, class: 'dims', 'text-anchor': 'middle', 'data-dims': b.label }, b.label),
+    );
   }
-  for (const sym of layout.symbols) g.append(s('text', { x: sym.x, y: sym.y + 5, class: 'symbol', 'text-anchor': 'middle' }, sym.text));
+  for (const sym of layout.symbols)
+    g.append(s('text', { x: sym.x, y: sym.y + 5, class: 'symbol', 'text-anchor': 'middle' }, sym.text));
   svg.append(g);
 
   const heads = stage.per_head && stage.heads ? `× ${stage.heads} heads` : '';
-  const all = stage.all_heads ? `all heads: ${stage.all_heads.weights ? `${formatDims(stage.all_heads.weights)} → ` : ''}${formatDims(stage.all_heads.output)}` : '';
+  const all = stage.all_heads
+    ? `all heads: ${stage.all_heads.weights ? `${formatDims(stage.all_heads.weights)} → ` : ''}${formatDims(stage.all_heads.output)}`
+    : '';
   return h(
     'div',
     { class: 'stage', 'data-stage': stage.id, 'data-op': stage.op },
@@ -87,7 +106,12 @@ export function renderStage(stage: Stage): HTMLElement {
       h('h4', {}, stage.name, heads ? h('span', { class: 'heads-badge' }, ` ${heads}`) : null),
       h('p', { class: 'eq' }, equation(stage)),
       all ? h('p', {}, all) : null,
-      h('p', {}, stage.flops > 0 ? `${formatCompact(stage.flops)} FLOPs` : 'no FLOPs (data movement)', stage.note ? ` · ${stage.note}` : ''),
+      h(
+        'p',
+        {},
+        stage.flops > 0 ? `${formatCompact(stage.flops)} FLOPs` : 'no FLOPs (data movement)',
+        stage.note ? ` · ${stage.note}` : '',
+      ),
     ),
     h('div', { class: 'stage-draw' }, svg),
   );
@@ -108,7 +132,11 @@ export function renderShapeFlow(stages: readonly Stage[], groups: readonly Layer
       const title = info
         ? `Transformer block × ${info.count} (layers ${info.layers}) — drawn once for layer ${st.layer}`
         : `Transformer block (layer ${st.layer})`;
-      const el: HTMLElement = h('div', { class: 'block-group', 'data-group': st.layer_group }, h('p', { class: 'group-title' }, title));
+      const el: HTMLElement = h(
+        'div',
+        { class: 'block-group', 'data-group': st.layer_group },
+        h('p', { class: 'group-title' }, title),
+      );
       root.append(el);
       current = { id: st.layer_group, el };
     }

@@ -6,12 +6,26 @@ import { formatProb, showToken } from '../layout/format.js';
 export function renderTokens(state: RunState, shown: number, onSelect: (index: number) => void): HTMLElement {
   const wrap = h('div', { class: 'token-flow' });
   const prompt = state.started?.prompt_tokens ?? [];
-  const promptList = h('span', { class: 'prompt-tokens', role: 'list', 'aria-label': `Prompt: ${prompt.length} tokens` });
+  const promptList = h('span', {
+    class: 'prompt-tokens',
+    role: 'list',
+    'aria-label': `Prompt: ${prompt.length} tokens`,
+  });
   for (const t of prompt) {
-    promptList.append(h('span', { class: 'tok prompt mono', role: 'listitem', title: `position ${t.position} · id ${t.id}` }, showToken(t.text)));
+    promptList.append(
+      h(
+        'span',
+        { class: 'tok prompt mono', role: 'listitem', title: `position ${t.position} · id ${t.id}` },
+        showToken(t.text),
+      ),
+    );
   }
   wrap.append(promptList);
-  const gen = h('span', { class: 'generated-tokens', role: 'group', 'aria-label': 'Generated tokens: choose one to inspect its step' });
+  const gen = h('span', {
+    class: 'generated-tokens',
+    role: 'group',
+    'aria-label': 'Generated tokens: choose one to inspect its step',
+  });
   state.tokens.forEach((t, i) => {
     if (!t) return;
     const selected = i === shown;

@@ -30,5 +30,10 @@ export function renderTopK(alternatives: readonly NextToken[], chosenId: number 
       ),
     );
   }
-  return h('div', {}, list, h('p', { class: 'help' }, 'Bar length is relative to the most likely token; the number is its probability.'));
+  return h(
+    'div',
+    {},
+    list,
+    h('p', { class: 'help' }, 'Bar length is relative to the most likely token; the number is its probability.'),
+  );
 }
