@@ -17,6 +17,18 @@ const boolFromEnv = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A comma-separated list (blank items dropped); unset = empty. */
+const listFromEnv = () =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    );
+
 /** Every environment variable the service reads, with its default. The README lists these. */
 export const EnvSchema = z.object({
   PORT: intFromEnv(8080, 0, 65535).describe('TCP port to listen on'),
@@ -56,7 +68,24 @@ export const EnvSchema = z.object({
   WS_HEARTBEAT_MS: intFromEnv(30_000, 100, 3_600_000).describe(
     'Ping interval; a peer silent for two intervals is dropped',
   ),
-  WS_REPLAY_MESSAGES: intFromEnv(4096, 0, 1_000_000).describe('Messages kept per generation for late subscribers'),
+  WS_REPLAY_BYTES: intFromEnv(8 * 1024 * 1024, 0, 1024 * 1024 * 1024).describe(
+    'Bytes of serialised frames kept per generation for late subscribers (step frames are dropped first, oldest first)',
+  ),
+  WS_REPLAY_GRACE_MS: intFromEnv(30_000, 0, 3_600_000).describe(
+    'How long a finished generation stays subscribable (with its share token) before its replay buffer is released',
+  ),
+  WS_ALLOWED_ORIGINS: listFromEnv().describe(
+    'Comma-separated origins (scheme://host[:port]) whose pages may open the stream besides the same origin; * = any',
+  ),
+  WS_MAX_CONNECTIONS_PER_CLIENT: intFromEnv(8, 1, 100_000).describe(
+    'Concurrent WebSocket connections per client (remote address)',
+  ),
+  WS_MAX_GENERATIONS_PER_CLIENT: intFromEnv(4, 1, 10_000).describe(
+    'Concurrent generations per client (remote address), across its connections',
+  ),
+  SHUTDOWN_GRACE_MS: intFromEnv(10_000, 100, 600_000).describe(
+    'On SIGTERM/SIGINT: time to finish in-flight work; stream sockets that cannot close within a quarter of it are terminated',
+  ),
   SERVE_WEB: boolFromEnv(true).describe('Serve the web page at /'),
 });
 

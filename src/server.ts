@@ -31,10 +31,12 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    // Stream sockets are closed with 1001 and terminated after a quarter of the grace (src/routes/stream.ts), so
+    // a client that stopped reading cannot hold shutdown; this timer is the last resort.
     const force = setTimeout(() => {
       app.log.error('graceful shutdown timed out; exiting');
       process.exit(1);
-    }, 10_000);
+    }, config.SHUTDOWN_GRACE_MS);
     force.unref();
     app.close().then(
       () => process.exit(0),

@@ -34,5 +34,8 @@ export const payloadTooLarge = (code: string, detail: string, extra?: Record<str
 export const unprocessable = (code: string, detail: string, extra?: Record<string, unknown>) =>
   new ProblemError(422, code, 'Unprocessable entity', detail, extra);
 
+export const tooManyRequests = (code: string, detail: string, extra?: Record<string, unknown>) =>
+  new ProblemError(429, code, 'Too many requests', detail, extra);
+
 export const serviceUnavailable = (code: string, detail: string, extra?: Record<string, unknown>) =>
   new ProblemError(503, code, 'Service unavailable', detail, extra);

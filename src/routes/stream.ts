@@ -7,6 +7,7 @@ import { ProblemSchema } from '../schemas/problem.js';
 import { STREAM_PROTOCOL } from '../schemas/stream.js';
 import { StreamHub } from '../stream/hub.js';
 import { handleConnection } from '../stream/connection.js';
+import { originAllowed } from '../stream/origin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,7 +23,8 @@ const DESCRIPTION =
   '(alternatives, logit lens, sampling record) and `done`. Also `cancel`, `subscribe` (watch a generation started ' +
   'elsewhere, with replay), `unsubscribe` and `ping`. Frames are JSON objects with a `type`; their schemas are in ' +
   'src/schemas/stream.ts and the protocol, limits, backpressure and error codes in docs/stream-protocol.md. Frames ' +
-  'larger than WS_MAX_MESSAGE_BYTES close the socket with 1009. A plain GET without the upgrade gets 426.';
+  'larger than WS_MAX_MESSAGE_BYTES close the socket with 1009. A plain GET without the upgrade gets 426. A browser ' +
+  'page from another origin (the `Origin` header) gets 403 unless WS_ALLOWED_ORIGINS lists it.';
 
 /**
  * fastify-plugin so `app.streamHub` is visible app-wide; the WebSocket plugin itself is registered in an
@@ -34,10 +36,15 @@ export default fp(
   async (app) => {
     const hub = new StreamHub(app.models, app.config, app.log);
     app.decorate('streamHub', hub);
-    app.addHook('preClose', async () => hub.close());
+    // Sockets that cannot finish the close handshake within a quarter of the shutdown grace are terminated.
+    const closeTimeoutMs = Math.max(100, Math.floor(app.config.SHUTDOWN_GRACE_MS / 4));
 
     await app.register(async (scope) => {
-      await scope.register(websocket, { options: { maxPayload: app.config.WS_MAX_MESSAGE_BYTES } });
+      await scope.register(websocket, {
+        options: { maxPayload: app.config.WS_MAX_MESSAGE_BYTES },
+        // Replaces the plugin's default (close() without a code, seen as 1005, and waiting on every handshake).
+        preClose: async () => hub.close(closeTimeoutMs),
+      });
       scope.withTypeProvider<ZodTypeProvider>().route({
         method: 'GET',
         url: '/stream',
@@ -45,7 +52,19 @@ export default fp(
           tags: ['stream'],
           summary: `Live generation over WebSocket (${STREAM_PROTOCOL})`,
           description: DESCRIPTION,
-          response: { 426: ProblemSchema },
+          response: { 403: ProblemSchema, 426: ProblemSchema },
+        },
+        onRequest: async (request) => {
+          const origin = request.headers.origin;
+          if (!originAllowed(origin, request.headers.host, app.config.WS_ALLOWED_ORIGINS)) {
+            throw new ProblemError(
+              403,
+              'origin_not_allowed',
+              'Forbidden',
+              `Pages from ${JSON.stringify(origin)} may not open the stream: only the same origin, clients that send ` +
+                'no Origin, and the origins listed in WS_ALLOWED_ORIGINS are allowed.',
+            );
+          }
         },
         handler: async (_request, reply) => {
           reply.header('upgrade', 'websocket');
@@ -57,8 +76,8 @@ export default fp(
               'The protocol is described in docs/stream-protocol.md.',
           );
         },
-        wsHandler: (socket) =>
-          handleConnection(socket, { hub, registry: app.models, config: app.config, log: app.log }),
+        wsHandler: (socket, request) =>
+          handleConnection(socket, { hub, registry: app.models, config: app.config, log: app.log }, request.ip),
       });
     });
   },

@@ -22,11 +22,23 @@ export const STREAM_PROTOCOL = 'tensortrace.stream/1';
 /** max_new_tokens when a `generate` names none (lowered to MAX_NEW_TOKENS when the server cap is smaller). */
 export const DEFAULT_NEW_TOKENS = 32;
 
-/** Generation ids are chosen by the client; short and printable so they can appear in logs. */
+/**
+ * Generation ids are the client's own labels, scoped to its connection (another connection's `g1` is another
+ * generation, and cannot be named from here); short and printable so they can appear in logs.
+ */
 export const GenerationIdSchema = z
   .string()
   .regex(/^[\w.:-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . : -')
-  .describe('Client-chosen generation id, unique among live generations of the server');
+  .describe(
+    'Client-chosen label of a generation, unique among the live generations this connection owns or watches; ' +
+      'scoped to the connection',
+  );
+
+/** Server-made share token of a generation: 144 random bits, base64url. */
+export const ShareTokenSchema = z
+  .string()
+  .regex(/^[\w-]{16,64}$/, 'must be a share token from a `started` frame')
+  .describe('Unguessable token the server gives the owner in `started`; whoever holds it can subscribe');
 
 // ---------------------------------------------------------------- client -> server
 
@@ -94,7 +106,12 @@ export const CancelMessageSchema = z
   .meta({ id: 'StreamCancel' });
 
 export const SubscribeMessageSchema = z
-  .object({ type: z.literal('subscribe'), id: GenerationIdSchema })
+  .object({
+    type: z.literal('subscribe'),
+    id: GenerationIdSchema.describe('Your label for the generation: its frames reach you under this id'),
+    share: ShareTokenSchema,
+  })
+  .strict()
   .meta({ id: 'StreamSubscribe' });
 
 export const UnsubscribeMessageSchema = z
@@ -120,6 +137,8 @@ export const StreamLimitsSchema = z.object({
   max_new_tokens: z.number().int(),
   max_connections: z.number().int(),
   max_generations: z.number().int().describe('Live generations across the whole server'),
+  max_connections_per_client: z.number().int().describe('Connections one client (remote address) may hold'),
+  max_generations_per_client: z.number().int().describe('Live generations one client may run, across its connections'),
   max_buffered_bytes: z
     .number()
     .int()
@@ -128,7 +147,11 @@ export const StreamLimitsSchema = z.object({
     .number()
     .int()
     .describe('Send-buffer level (plus one step frame) above which a subscriber is disconnected (close 1013)'),
-  replay_messages: z.number().int().describe('Messages kept per generation for late subscribers'),
+  replay_bytes: z
+    .number()
+    .int()
+    .describe('Bytes of frames kept per generation for late subscribers (step frames are dropped first)'),
+  replay_grace_ms: z.number().int().describe('How long a finished generation can still be subscribed to'),
   heartbeat_ms: z.number().int(),
 });
 
@@ -172,6 +195,7 @@ export const StartedMessageSchema = z
     ...genFields,
     model: z.string(),
     owner: z.boolean().describe('true on the connection that sent `generate`'),
+    share: ShareTokenSchema.describe('Give it to whoever should watch: `subscribe` with it (id = their own label)'),
     params: ResolvedParamsSchema,
     prompt_tokens: z.array(TokenSchema),
     hooks: z.array(z.string()).describe('Exact hook names summarised in every step (patterns expanded)'),
@@ -280,7 +304,14 @@ export const SubscribedMessageSchema = z
     type: z.literal('subscribed'),
     id: GenerationIdSchema,
     replayed: z.number().int().describe('Frames replayed right after this message (before live frames)'),
-    missed: z.number().int().describe('Frames that fell out of the replay buffer (seq gap after `started`)'),
+    missed: z.number().int().describe('Frames that fell out of the replay buffer (seq gaps after `started`)'),
+    missed_steps: z.number().int().describe('How many of the missed frames are `step` frames (dropped first)'),
+    missed_tokens: z
+      .number()
+      .int()
+      .describe(
+        'How many are `token` frames (only when tokens alone overflow; the newest one, with the text, is kept)',
+      ),
   })
   .meta({ id: 'StreamSubscribed' });
 
@@ -313,6 +344,7 @@ export type StepMessage = z.infer<typeof StepMessageSchema>;
 export type TokenMessage = z.infer<typeof TokenMessageSchema>;
 export type DoneMessage = z.infer<typeof DoneMessageSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
+export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
 export type SamplingRecord = z.infer<typeof SamplingRecordSchema>;
 export type DoneReason = z.infer<typeof DoneReasonSchema>;
 export type ResolvedParams = z.infer<typeof ResolvedParamsSchema>;

@@ -32,24 +32,19 @@ function rawText(data: RawData): string {
   return data.toString('utf8');
 }
 
-/** Attach every handler synchronously (frames sent right after the upgrade must not be lost). */
-export function handleConnection(ws: WebSocket, ctx: ConnectionContext): void {
+/**
+ * Attach every handler synchronously (frames sent right after the upgrade must not be lost). `clientKey` is
+ * who the connection counts against for the per-client limits (its remote address).
+ */
+export function handleConnection(ws: WebSocket, ctx: ConnectionContext, clientKey: string): void {
   const { hub, config, log } = ctx;
-  const connectionId = hub.admit();
-  if (connectionId === undefined) {
-    ws.send(
-      JSON.stringify(
-        errorFrame(
-          null,
-          'too_many_connections',
-          `The server already has ${config.WS_MAX_CONNECTIONS} stream connections (WS_MAX_CONNECTIONS).`,
-        ),
-      ),
-    );
+  const connectionId = hub.admit(clientKey);
+  if (typeof connectionId !== 'number') {
+    ws.send(JSON.stringify(errorFrame(null, connectionId.code, connectionId.message)));
     ws.close(CLOSE_TRY_AGAIN, 'too many connections');
     return;
   }
-  const peer = new Peer(ws, connectionId, hub.peerLimits);
+  const peer = new Peer(ws, connectionId, hub.peerLimits, clientKey);
   hub.addPeer(peer);
   const clog = log.child({ connection: connectionId });
 
@@ -141,7 +136,7 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): void {
         }
         return;
       case 'cancel': {
-        const gen = hub.get(msg.id);
+        const gen = peer.labels.get(msg.id);
         if (!gen) {
           peer.send(errorFrame(msg.id, 'unknown_generation', `No live generation has the id "${msg.id}".`));
           return;
@@ -154,9 +149,16 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): void {
         return;
       }
       case 'subscribe': {
-        const gen = hub.get(msg.id);
+        // Only the share token names another connection's generation; ids are per connection.
+        const gen = hub.byShareToken(msg.share);
         if (!gen) {
-          peer.send(errorFrame(msg.id, 'unknown_generation', `No live generation has the id "${msg.id}".`));
+          peer.send(
+            errorFrame(
+              msg.id,
+              'unknown_generation',
+              'No live (or recently finished) generation has this share token; ask its owner for the `share` of its `started` frame.',
+            ),
+          );
           return;
         }
         if (gen.owner === peer || gen.subscribers.has(peer)) {
@@ -165,11 +167,21 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext): void {
           );
           return;
         }
-        gen.subscribe(peer);
+        if (peer.labels.has(msg.id)) {
+          peer.send(
+            errorFrame(
+              msg.id,
+              'duplicate_id',
+              `This connection already has a live generation with id "${msg.id}"; choose another id.`,
+            ),
+          );
+          return;
+        }
+        gen.subscribe(peer, msg.id);
         return;
       }
       case 'unsubscribe': {
-        const gen = hub.get(msg.id);
+        const gen = peer.labels.get(msg.id);
         if (!gen?.subscribers.has(peer)) {
           peer.send(errorFrame(msg.id, 'not_subscribed', `This connection is not subscribed to "${msg.id}".`));
           return;

@@ -1,5 +1,6 @@
 // One live generation: prefill, then one token per forward pass with the KV cache, publishing frames to its
 // owner and subscribers in seq order, with pacing, cancellation, stop criteria and a bounded replay buffer.
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import { ProblemError } from '../errors/problem-error.js';
@@ -16,15 +17,22 @@ import { decode } from '../tokenizer/gpt2-tokenizer.js';
 import type { ForwardGate } from './forward-gate.js';
 import type { Peer } from './peer.js';
 import type { GenerationPlan } from './plan.js';
-import { ReplayBuffer, type BufferedFrame } from './replay-buffer.js';
+import { encodeFrame } from './frame.js';
+import { ReplayBuffer } from './replay-buffer.js';
 
 export interface GenerationDeps {
   loadRuntime: () => Promise<Gpt2Runtime>;
   gateFor: (runtime: Gpt2Runtime) => ForwardGate;
   log: FastifyBaseLogger;
-  replayMessages: number;
+  /** WS_REPLAY_BYTES: the replay buffer's bound. */
+  replayBytes: number;
   /** Called once when the generation has ended (done or load error); the hub forgets it. */
   onFinished: (g: Generation) => void;
+}
+
+/** An unguessable share token (144 random bits, base64url): what `subscribe` must present. */
+export function newShareToken(): string {
+  return randomBytes(18).toString('base64url');
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -39,9 +47,13 @@ function textOf(ids: readonly number[]): string {
 }
 
 export class Generation {
+  /** The owner's label for it (per connection: another connection may use the same id for its own). */
   readonly id: string;
+  /** Server-made, unguessable; sent to the owner in `started`; `subscribe` must present it. */
+  readonly share = newShareToken();
   readonly model: string;
-  readonly subscribers = new Set<Peer>();
+  /** Watching connections, each with its own label for this generation. */
+  readonly subscribers = new Map<Peer, string>();
   /** Generated tokens so far (progress, for stats and tests). */
   readonly tokenIds: number[] = [];
   private seq = 0;
@@ -59,7 +71,7 @@ export class Generation {
   ) {
     this.id = plan.id;
     this.model = plan.model;
-    this.buffer = new ReplayBuffer(deps.replayMessages);
+    this.buffer = new ReplayBuffer(deps.replayBytes);
   }
 
   get done(): boolean {
@@ -71,27 +83,62 @@ export class Generation {
     if (!this.finished && this.cancelReason === null) this.cancelReason = detail;
   }
 
-  /** Join a running generation: `subscribed`, the replay, then live frames (all in one tick: no gap, no duplicate). */
-  subscribe(peer: Peer): void {
-    const { started, frames, missed } = this.buffer.snapshot();
-    peer.send({ type: 'subscribed', id: this.id, replayed: frames.length, missed });
-    if (started) peer.deliver(started, this.id, 'subscriber');
-    for (const f of frames) peer.deliver(f, this.id, 'subscriber');
-    this.subscribers.add(peer);
+  /** Bytes its replay buffer holds. */
+  get replayBytes(): number {
+    return this.buffer.bytes;
+  }
+
+  /**
+   * Join under the subscriber's own `label`: `subscribed`, the replay, then live frames (all in one tick: no gap,
+   * no duplicate). A finished generation (in its grace period) replays up to its `done` and adds no subscriber.
+   */
+  subscribe(peer: Peer, label: string): void {
+    const { started, frames, missed, missedSteps, missedTokens } = this.buffer.snapshot();
+    peer.send({
+      type: 'subscribed',
+      id: label,
+      replayed: frames.length,
+      missed,
+      missed_steps: missedSteps,
+      missed_tokens: missedTokens,
+    });
+    if (started) peer.deliver(started, label, 'subscriber');
+    for (const f of frames) peer.deliver(f, label, 'subscriber');
+    if (this.finished) {
+      peer.forget(label);
+      return;
+    }
+    this.subscribers.set(peer, label);
+    peer.labels.set(label, this);
   }
 
   unsubscribe(peer: Peer): void {
+    const label = this.subscribers.get(peer);
+    if (label === undefined) return;
     this.subscribers.delete(peer);
-    peer.forget(this.id);
+    peer.labels.delete(label);
+    peer.forget(label);
+  }
+
+  /** The grace period is over: let the replay buffer go. */
+  release(): void {
+    this.buffer.release();
   }
 
   private publish(type: string, body: Record<string, unknown>): void {
     if (this.finished) return;
-    const frame = { type, id: this.id, seq: this.seq++, ...body };
-    const f: BufferedFrame = { seq: frame.seq, type, frame, json: JSON.stringify(frame) };
+    const f = encodeFrame(type, this.seq++, body);
     this.buffer.push(f);
     this.owner.deliver(f, this.id, 'owner');
-    for (const s of this.subscribers) s.deliver(f, this.id, 'subscriber');
+    for (const [s, label] of this.subscribers) s.deliver(f, label, 'subscriber');
+  }
+
+  /** Over: free the owner's and the subscribers' labels and tell the hub. */
+  private end(): void {
+    this.finished = true;
+    if (this.owner.labels.get(this.id) === this) this.owner.labels.delete(this.id);
+    for (const s of [...this.subscribers.keys()]) this.unsubscribe(s);
+    this.deps.onFinished(this);
   }
 
   async run(): Promise<void> {
@@ -107,8 +154,7 @@ export class Generation {
         code: e?.code ?? 'model_load_failed',
         message: e?.detail ?? `The model "${this.plan.model}" could not be loaded; the error was logged.`,
       });
-      this.finished = true;
-      this.deps.onFinished(this);
+      this.end();
       return;
     }
     const t0 = performance.now();
@@ -198,7 +244,7 @@ export class Generation {
     const d = runtime.dims;
     this.publish('started', {
       model: plan.model,
-      owner: true,
+      share: this.share,
       params: plan.params,
       prompt_tokens: plan.promptIds.map((id, position) => ({ id, text: tokenText(id), position })),
       hooks: plan.hooks,
@@ -246,7 +292,6 @@ export class Generation {
         cache_length: result.present.length,
         hooks: summary.hooks,
         attention: summary.attention,
-        coalesced: 0,
         run_ms: round3(result.runMs),
         summarize_ms: round3(summarizeMs),
       });
@@ -284,10 +329,7 @@ export class Generation {
         summarize_ms: round3(this.times.summarizeMs),
         paused_ms: round3(this.times.pausedMs),
       },
-      coalesced: 0,
     });
-    this.finished = true;
-    this.subscribers.clear();
-    this.deps.onFinished(this);
+    this.end();
   }
 }

@@ -1,7 +1,8 @@
-// The server-wide set of live generations and connections: ids, limits, subscriptions, forward gates.
+// The server-wide set of live generations and connections: limits (server-wide and per client), share tokens,
+// finished generations kept for their grace period, forward gates, shutdown.
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppConfig } from '../config.js';
-import { conflict, serviceUnavailable } from '../errors/problem-error.js';
+import { conflict, serviceUnavailable, tooManyRequests } from '../errors/problem-error.js';
 import type { ModelRegistry } from '../plugins/model-registry.js';
 import type { Gpt2Runtime } from '../runtime/types.js';
 import { STREAM_PROTOCOL, type HelloMessage } from '../schemas/stream.js';
@@ -21,6 +22,9 @@ export const FORWARD_CONCURRENCY = 1;
 /** A subscriber is disconnected once its send buffer holds this many times WS_MAX_BUFFERED_BYTES. */
 export const HARD_BUFFER_FACTOR = 4;
 
+/** Close code sent to every stream socket on shutdown ("going away"). */
+export const CLOSE_GOING_AWAY = 1001;
+
 export interface GenerationStats {
   id: string;
   model: string;
@@ -28,14 +32,27 @@ export interface GenerationStats {
   subscribers: number;
   tokens: number;
   done: boolean;
+  replay_bytes: number;
+}
+
+/** Why a connection was refused: sent as one `error` frame before close 1013. */
+export interface Refusal {
+  code: 'too_many_connections' | 'too_many_client_connections';
+  message: string;
 }
 
 export class StreamHub {
-  private readonly generations = new Map<string, Generation>();
+  /** Live generations (owner label -> generation is per connection: Peer.labels). */
+  private readonly live = new Set<Generation>();
+  /** Share token -> generation, live or finished and within its grace period. */
+  private readonly byShare = new Map<string, Generation>();
+  /** Finished generations still subscribable, oldest first, with the timer that releases each. */
+  private readonly retained = new Map<Generation, NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
   private gates = new WeakMap<Gpt2Runtime, ForwardGate>();
   private forwardConcurrency: number | undefined;
   private readonly peers = new Set<Peer>();
+  private closing = false;
   private nextConnection = 1;
   readonly peerLimits: PeerLimits;
 
@@ -62,17 +79,34 @@ export class StreamHub {
         max_new_tokens: c.MAX_NEW_TOKENS,
         max_connections: c.WS_MAX_CONNECTIONS,
         max_generations: c.WS_MAX_GENERATIONS,
+        max_connections_per_client: c.WS_MAX_CONNECTIONS_PER_CLIENT,
+        max_generations_per_client: c.WS_MAX_GENERATIONS_PER_CLIENT,
         max_buffered_bytes: this.peerLimits.softBytes,
         hard_buffered_bytes: this.peerLimits.hardBytes,
-        replay_messages: c.WS_REPLAY_MESSAGES,
+        replay_bytes: c.WS_REPLAY_BYTES,
+        replay_grace_ms: c.WS_REPLAY_GRACE_MS,
         heartbeat_ms: c.WS_HEARTBEAT_MS,
       },
     };
   }
 
-  /** A connection id for a new socket, or undefined when WS_MAX_CONNECTIONS are open. */
-  admit(): number | undefined {
-    if (this.peers.size >= this.config.WS_MAX_CONNECTIONS) return undefined;
+  /** A connection id for a new socket from `clientKey`, or why it is refused (server-wide or per-client limit). */
+  admit(clientKey: string): number | Refusal {
+    const c = this.config;
+    if (this.peers.size >= c.WS_MAX_CONNECTIONS) {
+      return {
+        code: 'too_many_connections',
+        message: `The server already has ${c.WS_MAX_CONNECTIONS} stream connections (WS_MAX_CONNECTIONS).`,
+      };
+    }
+    let mine = 0;
+    for (const p of this.peers) if (p.clientKey === clientKey) mine++;
+    if (mine >= c.WS_MAX_CONNECTIONS_PER_CLIENT) {
+      return {
+        code: 'too_many_client_connections',
+        message: `This client already has ${c.WS_MAX_CONNECTIONS_PER_CLIENT} stream connections (WS_MAX_CONNECTIONS_PER_CLIENT); close one first.`,
+      };
+    }
     return this.nextConnection++;
   }
 
@@ -80,32 +114,54 @@ export class StreamHub {
     this.peers.add(peer);
   }
 
-  get(id: string): Generation | undefined {
-    return this.generations.get(id);
+  /** A live generation whose owner labelled it `label` (the first, if several connections use that label): stats and tests. */
+  get(label: string): Generation | undefined {
+    for (const g of this.live) if (g.id === label) return g;
+    return undefined;
   }
 
-  /** Register and start a planned generation owned by `owner`; throws duplicate_id / too_many_generations. */
+  /** The generation a share token names (live, or finished within its grace period). */
+  byShareToken(token: string): Generation | undefined {
+    return this.byShare.get(token);
+  }
+
+  /**
+   * Register and start a planned generation owned by `owner`; throws duplicate_id (the label is in use on this
+   * connection), too_many_generations (server-wide) or too_many_client_generations (this client's share).
+   */
   start(plan: GenerationPlan, owner: Peer): Generation {
-    if (this.generations.has(plan.id)) {
-      throw conflict('duplicate_id', `A generation with id "${plan.id}" is already running; choose another id.`);
+    if (owner.labels.has(plan.id)) {
+      throw conflict(
+        'duplicate_id',
+        `This connection already has a live generation with id "${plan.id}"; choose another id.`,
+      );
     }
     const max = this.config.WS_MAX_GENERATIONS;
-    if (this.generations.size >= max) {
+    if (this.live.size >= max) {
       throw serviceUnavailable(
         'too_many_generations',
         `The server is already running ${max} generations (WS_MAX_GENERATIONS); try again when one finishes.`,
+      );
+    }
+    const perClient = this.config.WS_MAX_GENERATIONS_PER_CLIENT;
+    let mine = 0;
+    for (const g of this.live) if (g.owner.clientKey === owner.clientKey) mine++;
+    if (mine >= perClient) {
+      throw tooManyRequests(
+        'too_many_client_generations',
+        `This client is already running ${perClient} generations (WS_MAX_GENERATIONS_PER_CLIENT); try again when one finishes.`,
       );
     }
     const gen = new Generation(plan, owner, {
       loadRuntime: () => this.registry.get(plan.model),
       gateFor: (rt) => this.gateFor(rt),
       log: this.log,
-      replayMessages: this.config.WS_REPLAY_MESSAGES,
-      onFinished: (g) => {
-        if (this.generations.get(g.id) === g) this.generations.delete(g.id);
-      },
+      replayBytes: this.config.WS_REPLAY_BYTES,
+      onFinished: (g) => this.finished(g),
     });
-    this.generations.set(plan.id, gen);
+    this.live.add(gen);
+    this.byShare.set(gen.share, gen);
+    owner.labels.set(plan.id, gen);
     const p = gen.run().catch((err: unknown) => this.log.error({ err }, 'generation crashed'));
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
@@ -130,10 +186,38 @@ export class StreamHub {
     this.gates = new WeakMap();
   }
 
+  /**
+   * A generation ended: it stops counting against the limits at once, stays subscribable by its share token for
+   * WS_REPLAY_GRACE_MS, then its replay buffer is released. At most WS_MAX_GENERATIONS finished ones are kept (the
+   * oldest goes first), so replay memory is bounded by 2 x WS_MAX_GENERATIONS x WS_REPLAY_BYTES.
+   */
+  private finished(g: Generation): void {
+    this.live.delete(g);
+    if (this.closing || this.config.WS_REPLAY_GRACE_MS === 0) {
+      this.forget(g);
+      return;
+    }
+    const timer = setTimeout(() => this.forget(g), this.config.WS_REPLAY_GRACE_MS);
+    timer.unref();
+    this.retained.set(g, timer);
+    while (this.retained.size > this.config.WS_MAX_GENERATIONS) {
+      const oldest = this.retained.keys().next().value as Generation;
+      this.forget(oldest);
+    }
+  }
+
+  private forget(g: Generation): void {
+    const timer = this.retained.get(g);
+    if (timer) clearTimeout(timer);
+    this.retained.delete(g);
+    if (this.byShare.get(g.share) === g) this.byShare.delete(g.share);
+    g.release();
+  }
+
   /** A socket closed: cancel what it owns (freeing the caches), drop it from what it watches. */
   removePeer(peer: Peer): void {
     this.peers.delete(peer);
-    for (const g of this.generations.values()) {
+    for (const g of this.live) {
       if (g.owner === peer) g.cancel('The connection that started this generation closed.');
       else if (g.subscribers.has(peer)) g.unsubscribe(peer);
     }
@@ -142,25 +226,54 @@ export class StreamHub {
   stats(): {
     connections: number;
     generations: GenerationStats[];
+    /** Finished generations within their grace period, and the bytes all replay buffers hold. */
+    retained: number;
+    replayBytes: number;
     peers: { id: number; maxBuffered: number; buffered: number }[];
   } {
+    const all = [...this.live, ...this.retained.keys()];
     return {
       connections: this.peers.size,
-      generations: [...this.generations.values()].map((g) => ({
+      generations: [...this.live].map((g) => ({
         id: g.id,
         model: g.model,
         owner: g.owner.connectionId,
         subscribers: g.subscribers.size,
         tokens: g.tokenIds.length,
         done: g.done,
+        replay_bytes: g.replayBytes,
       })),
+      retained: this.retained.size,
+      replayBytes: all.reduce((n, g) => n + g.replayBytes, 0),
       peers: [...this.peers].map((p) => ({ id: p.connectionId, maxBuffered: p.maxBuffered, buffered: p.buffered })),
     };
   }
 
-  /** Server shutdown: cancel everything and wait for the loops to publish `done`. */
-  async close(): Promise<void> {
-    for (const g of this.generations.values()) g.cancel('The server is shutting down.');
+  /**
+   * Server shutdown: cancel every generation and wait for the loops to publish `done`, release the replay
+   * buffers, then close every socket with 1001 (going away). A socket whose close handshake has not completed
+   * within `closeTimeoutMs` — a client that stopped reading has the close frame stuck behind its backlog — is
+   * terminated, so shutdown never waits on a client.
+   */
+  async close(closeTimeoutMs = 1000): Promise<void> {
+    this.closing = true;
+    for (const g of this.live) g.cancel('The server is shutting down.');
     await Promise.allSettled([...this.running]);
+    for (const g of [...this.retained.keys()]) this.forget(g);
+    const sockets = [...this.peers].map((p) => p.ws);
+    await Promise.all(
+      sockets.map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            const timer = setTimeout(() => ws.terminate(), closeTimeoutMs);
+            ws.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            if (ws.readyState === ws.OPEN) ws.close(CLOSE_GOING_AWAY, 'server shutting down');
+          }),
+      ),
+    );
   }
 }

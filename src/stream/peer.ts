@@ -1,6 +1,7 @@
 // One WebSocket client as seen by generations: sends frames under the backpressure policy.
 import type { WebSocket } from 'ws';
-import type { BufferedFrame } from './replay-buffer.js';
+import { renderFrame, type BufferedFrame } from './frame.js';
+import type { Generation } from './generation.js';
 
 export type Role = 'owner' | 'subscriber';
 
@@ -15,15 +16,18 @@ export interface PeerLimits {
 export const CLOSE_TOO_SLOW = 1013;
 
 /**
- * Per client: the frames it skipped per generation (to announce them), the high-water mark of its send buffer
- * (observable in tests and stats), and the send policy:
+ * Per client: its id namespace (the labels of the generations it owns or watches: a client's `id` is its own
+ * label, meaningless on other connections), the frames it skipped per generation (to announce them), the
+ * high-water mark of its send buffer (observable in tests and stats), and the send policy:
  * - owner: every frame is queued; its generation paces itself on waitDrained() before each forward pass;
  * - subscriber: `step` frames are skipped while the buffer is above softBytes (the next step it gets says how
  *   many); token/done/error are always queued; above hardBytes (+ one step frame) the client is disconnected,
  *   so one slow watcher can neither stall the generation nor grow server memory without bound.
  */
 export class Peer {
-  private readonly pending = new Map<string, number>(); // skipped steps not yet announced
+  /** label -> generation this connection owns or watches (owners and subscribers share one namespace). */
+  readonly labels = new Map<string, Generation>();
+  private readonly pending = new Map<string, number>(); // skipped steps not yet announced, per label
   private readonly skippedTotal = new Map<string, number>();
   maxBuffered = 0;
   /** Largest step frame queued to this client: the backlog may legitimately include one. */
@@ -33,6 +37,8 @@ export class Peer {
     readonly ws: WebSocket,
     readonly connectionId: number,
     private readonly limits: PeerLimits,
+    /** Who this connection counts against for the per-client limits (its remote address). */
+    readonly clientKey = '',
   ) {}
 
   get open(): boolean {
@@ -48,14 +54,14 @@ export class Peer {
     this.sendRaw(JSON.stringify(frame));
   }
 
-  private sendRaw(json: string): void {
+  private sendRaw(data: string | Buffer): void {
     if (!this.open) return;
-    this.ws.send(json);
+    this.ws.send(data, { binary: false });
     if (this.ws.bufferedAmount > this.maxBuffered) this.maxBuffered = this.ws.bufferedAmount;
   }
 
-  /** Deliver one generation frame under the policy of `role`. */
-  deliver(f: BufferedFrame, genId: string, role: Role): void {
+  /** Deliver one generation frame, under this client's `label` for it, with the policy of `role`. */
+  deliver(f: BufferedFrame, label: string, role: Role): void {
     if (!this.open) return;
     // Checked before queueing. A step frame is only queued below softBytes, so a backlog beyond
     // hardBytes + one step frame can only be must-deliver frames (token/done) piling up unread.
@@ -65,31 +71,30 @@ export class Peer {
     }
     if (f.type === 'step') {
       if (role === 'subscriber' && this.buffered > this.limits.softBytes) {
-        this.pending.set(genId, (this.pending.get(genId) ?? 0) + 1);
-        this.skippedTotal.set(genId, (this.skippedTotal.get(genId) ?? 0) + 1);
+        this.pending.set(label, (this.pending.get(label) ?? 0) + 1);
+        this.skippedTotal.set(label, (this.skippedTotal.get(label) ?? 0) + 1);
         return;
       }
-      const skipped = this.pending.get(genId) ?? 0;
-      const json = skipped > 0 ? JSON.stringify({ ...f.frame, coalesced: skipped }) : f.json;
-      this.pending.delete(genId);
-      if (json.length > this.maxStepBytes) this.maxStepBytes = json.length;
-      this.sendRaw(json);
+      const skipped = this.pending.get(label) ?? 0;
+      this.pending.delete(label);
+      if (f.bytes > this.maxStepBytes) this.maxStepBytes = f.bytes;
+      this.sendRaw(renderFrame(f, label, { coalesced: skipped }));
     } else if (f.type === 'done') {
-      const total = this.skippedTotal.get(genId) ?? 0;
-      this.pending.delete(genId);
-      this.skippedTotal.delete(genId);
-      this.sendRaw(total > 0 ? JSON.stringify({ ...f.frame, coalesced: total }) : f.json);
-    } else if (f.type === 'started' && role === 'subscriber') {
-      this.sendRaw(JSON.stringify({ ...f.frame, owner: false }));
+      const total = this.skippedTotal.get(label) ?? 0;
+      this.pending.delete(label);
+      this.skippedTotal.delete(label);
+      this.sendRaw(renderFrame(f, label, { coalesced: total }));
+    } else if (f.type === 'started') {
+      this.sendRaw(renderFrame(f, label, { owner: role === 'owner' }));
     } else {
-      this.sendRaw(f.json);
+      this.sendRaw(renderFrame(f, label));
     }
   }
 
-  /** Forget a generation's coalescing state (unsubscribe). */
-  forget(genId: string): void {
-    this.pending.delete(genId);
-    this.skippedTotal.delete(genId);
+  /** Forget a label's coalescing state (unsubscribe, generation over). */
+  forget(label: string): void {
+    this.pending.delete(label);
+    this.skippedTotal.delete(label);
   }
 
   private dropTooSlow(): void {
@@ -98,7 +103,6 @@ export class Peer {
     const t = setTimeout(() => this.ws.terminate(), 1000);
     t.unref();
   }
-
   /**
    * Resolve once the send buffer is at or below softBytes (or the socket closed / `stop()` says so);
    * returns the milliseconds waited. Polled: ws has no 'drain' event of its own, and a 5 ms poll only

@@ -78,8 +78,8 @@ describe('GET /stream backpressure', () => {
     const slow = await StreamClient.connect(server.url);
     await slow.waitFor((f) => f.type === 'hello');
     owner.send({ type: 'generate', id: 'sub', ...HEAVY });
-    await owner.next('started', 'sub');
-    slow.send({ type: 'subscribe', id: 'sub' });
+    const { share } = await owner.next('started', 'sub');
+    slow.send({ type: 'subscribe', id: 'sub', share });
     await slow.next('subscribed', 'sub');
     rawSocket(slow).pause();
     const ownerFrames = await owner.untilDone('sub'); // completes while the subscriber is not reading

@@ -33,7 +33,13 @@ export class StreamClient {
   private closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        const err = new Error('the server sent a binary frame; every frame must be a JSON text frame');
+        for (const w of this.waiters) w.reject(err);
+        this.waiters = [];
+        return;
+      }
       const parsed = ServerMessageSchema.safeParse(JSON.parse(String(data)));
       if (!parsed.success) {
         const err = new Error(
@@ -58,8 +64,8 @@ export class StreamClient {
     });
   }
 
-  static async connect(url: string): Promise<StreamClient> {
-    const ws = new WebSocket(url);
+  static async connect(url: string, options?: WebSocket.ClientOptions): Promise<StreamClient> {
+    const ws = new WebSocket(url, options);
     const client = new StreamClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

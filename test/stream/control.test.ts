@@ -55,11 +55,11 @@ describe('GET /stream control', () => {
     const b = await StreamClient.connect(server.url);
     const c = await StreamClient.connect(server.url);
     owner.send({ type: 'generate', id: 'w1', ...LONG });
-    await owner.next('started', 'w1');
-    b.send({ type: 'subscribe', id: 'w1' });
+    const { share } = await owner.next('started', 'w1');
+    b.send({ type: 'subscribe', id: 'w1', share });
     await owner.next('token', 'w1');
     await owner.next('token', 'w1');
-    c.send({ type: 'subscribe', id: 'w1' }); // a late joiner: replay first, then live
+    c.send({ type: 'subscribe', id: 'w1', share }); // a late joiner: replay first, then live
     const [fo, fb, fc] = await Promise.all([owner.untilDone('w1'), b.untilDone('w1'), c.untilDone('w1')]);
     const subscribed = c.frames.find((f) => f.type === 'subscribed')!;
     expect(subscribed).toMatchObject({ id: 'w1', missed: 0 });
@@ -78,16 +78,18 @@ describe('GET /stream control', () => {
   it('subscribe/unsubscribe errors and unsubscribing stops the frames', async () => {
     const owner = await StreamClient.connect(server.url);
     const b = await StreamClient.connect(server.url);
-    b.send({ type: 'subscribe', id: 'nope' });
+    b.send({ type: 'subscribe', id: 'nope', share: 'A'.repeat(24) });
     expect(await b.next('error')).toMatchObject({ id: 'nope', code: 'unknown_generation' });
     owner.send({ type: 'generate', id: 'u1', ...LONG });
-    await owner.next('started', 'u1');
-    owner.send({ type: 'subscribe', id: 'u1' });
+    const { share } = await owner.next('started', 'u1');
+    owner.send({ type: 'subscribe', id: 'u1', share });
     expect(await owner.next('error', 'u1')).toMatchObject({ code: 'already_subscribed' });
+    b.send({ type: 'cancel', id: 'u1' }); // ids are per connection: b has no u1 of its own
+    expect(await b.next('error', 'u1')).toMatchObject({ code: 'unknown_generation' });
+    b.send({ type: 'subscribe', id: 'u1', share });
+    await b.next('token', 'u1');
     b.send({ type: 'cancel', id: 'u1' });
     expect(await b.next('error', 'u1')).toMatchObject({ code: 'not_owner' });
-    b.send({ type: 'subscribe', id: 'u1' });
-    await b.next('token', 'u1');
     b.send({ type: 'unsubscribe', id: 'u1' });
     await b.next('unsubscribed', 'u1');
     const seen = genFrames(b, 'u1').length;
@@ -105,8 +107,8 @@ describe('GET /stream control', () => {
     const owner = await StreamClient.connect(server.url);
     const b = await StreamClient.connect(server.url);
     owner.send({ type: 'generate', id: 'd1', ...LONG });
-    await owner.next('started', 'd1');
-    b.send({ type: 'subscribe', id: 'd1' });
+    const { share } = await owner.next('started', 'd1');
+    b.send({ type: 'subscribe', id: 'd1', share });
     await b.next('token', 'd1');
     owner.ws.terminate();
     const done = (await b.next('done', 'd1')) as DoneMessage;

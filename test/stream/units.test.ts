@@ -1,31 +1,72 @@
 // Stream building blocks without a server: replay buffer, forward gate, the per-client send policy.
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { ReplayBuffer, type BufferedFrame } from '../../src/stream/replay-buffer.js';
+import { encodeFrame, renderFrame, type BufferedFrame } from '../../src/stream/frame.js';
+import { ReplayBuffer } from '../../src/stream/replay-buffer.js';
 import { ForwardGate } from '../../src/stream/forward-gate.js';
 import { CLOSE_TOO_SLOW, Peer } from '../../src/stream/peer.js';
 
-const frame = (seq: number, type = 'token'): BufferedFrame => {
-  const f = { type, id: 'g', seq, coalesced: 0, owner: true };
-  return { seq, type, frame: f, json: JSON.stringify(f) };
-};
+const frame = (seq: number, type = 'token', pad = 0): BufferedFrame => encodeFrame(type, seq, { pad: 'x'.repeat(pad) });
+const seqs = (b: ReplayBuffer) => b.snapshot().frames.map((f) => f.seq);
+
+describe('frames', () => {
+  it('serialise once and render per client with its own label and header fields', () => {
+    const f = encodeFrame('step', 3, { step: 1, text: 'é' });
+    expect(f.bytes).toBe(Buffer.byteLength('"step":1,"text":"é"}'));
+    expect(JSON.parse(String(renderFrame(f, 'mine', { coalesced: 2 })))).toEqual({
+      type: 'step',
+      id: 'mine',
+      seq: 3,
+      coalesced: 2,
+      step: 1,
+      text: 'é',
+    });
+    expect(JSON.parse(String(renderFrame(encodeFrame('done', 0, {}), 'a"b')))).toEqual({
+      type: 'done',
+      id: 'a"b',
+      seq: 0,
+    });
+  });
+});
 
 describe('ReplayBuffer', () => {
-  it('keeps started plus the last N frames and counts what fell out', () => {
-    const b = new ReplayBuffer(3);
-    b.push(frame(0, 'started'));
-    for (let s = 1; s <= 5; s++) b.push(frame(s));
+  it('stays within its byte bound by dropping step frames first, oldest first, and says how many', () => {
+    const b = new ReplayBuffer(1000);
+    b.push(frame(0, 'started', 50));
+    for (let s = 1; s <= 20; s += 2) {
+      b.push(frame(s, 'step', 200));
+      b.push(frame(s + 1, 'token', 20));
+      expect(b.bytes).toBeLessThanOrEqual(1000);
+    }
     const snap = b.snapshot();
     expect(snap.started?.seq).toBe(0);
-    expect(snap.frames.map((f) => f.seq)).toEqual([3, 4, 5]);
-    expect(snap.missed).toBe(2);
+    expect(snap.frames.filter((f) => f.type === 'token')).toHaveLength(10); // every token kept
+    const steps = snap.frames.filter((f) => f.type === 'step').map((f) => f.seq);
+    expect(steps).toEqual([15, 17, 19]); // the newest steps that fit
+    expect(snap).toMatchObject({ missed: 7, missedSteps: 7, missedTokens: 0 });
+    expect(seqs(b)).toEqual([...seqs(b)].sort((x, y) => x - y));
   });
 
-  it('capacity 0 replays only started', () => {
-    const b = new ReplayBuffer(0);
-    b.push(frame(0, 'started'));
-    b.push(frame(1));
-    expect(b.snapshot()).toMatchObject({ frames: [], missed: 1 });
+  it('drops old tokens only when tokens alone overflow, never the newest one, started or done', () => {
+    const b = new ReplayBuffer(100);
+    b.push(frame(0, 'started', 150));
+    for (let s = 1; s <= 5; s++) b.push(frame(s, 'token', 30));
+    b.push(frame(6, 'done', 10));
+    const snap = b.snapshot();
+    expect(snap.started?.seq).toBe(0);
+    expect(seqs(b)).toEqual([5, 6]);
+    expect(snap).toMatchObject({ missed: 4, missedSteps: 0, missedTokens: 4 });
+  });
+
+  it('release() lets everything go', () => {
+    const b = new ReplayBuffer(10_000);
+    b.push(frame(0, 'started', 10));
+    b.push(frame(1, 'step', 100));
+    expect(b.bytes).toBeGreaterThan(100);
+    b.release();
+    b.push(frame(2, 'token', 10));
+    expect(b.bytes).toBe(0);
+    expect(b.snapshot()).toMatchObject({ started: undefined, frames: [] });
   });
 });
 
@@ -65,7 +106,7 @@ function fakeSocket() {
     readyState: 1,
     bufferedAmount: 0,
     closedWith: undefined as number | undefined,
-    send: (d: string) => sent.push(d),
+    send: (d: string | Buffer) => sent.push(String(d)),
     close: (code: number) => {
       s.closedWith = code;
       s.readyState = 2;
