@@ -76,6 +76,8 @@ export default fp(
               'The protocol is described in docs/stream-protocol.md.',
           );
         },
+        // The per-client limits count against the remote address (request.ip: the socket's peer unless Fastify's
+        // trustProxy is configured).
         wsHandler: (socket, request) =>
           handleConnection(socket, { hub, registry: app.models, config: app.config, log: app.log }, request.ip),
       });
