@@ -8,6 +8,7 @@ import { ServerMessageSchema, type StepMessage, type TokenMessage, type DoneMess
 import { processIo, type CliIo } from './cli-io.js';
 
 const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
+       npm run watch -- --share TOKEN [--url URL]   (follow someone else's generation: the share its owner printed)
   --url URL              stream endpoint (default ws://localhost:\${PORT:-8080}/stream)
   --max-new-tokens N     tokens to generate (default 16)
   --temperature T        0 = greedy (default 0)
@@ -16,6 +17,7 @@ const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
   --model NAME           runnable model (default: the server's)
   --stop STRING          stop string (repeatable)
   --text-only            only the generated text, no per-layer lines
+  --share TOKEN          watch the generation with this share token instead of starting one
 Without --url and with no service listening there, the stream is served from this process.
 `;
 
@@ -71,6 +73,8 @@ export interface WatchOptions {
   model?: string;
   stop: string[];
   textOnly: boolean;
+  /** Watch the generation with this share token instead of starting one. */
+  share?: string;
 }
 
 export function parseWatchArgs(argv: string[], env: Record<string, string | undefined>): WatchOptions {
@@ -87,10 +91,11 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
       model: { type: 'string' },
       stop: { type: 'string', multiple: true, default: [] },
       'text-only': { type: 'boolean', default: false },
+      share: { type: 'string' },
     },
   });
   const prompt = positionals.join(' ');
-  if (!prompt) throw new Error('Give a prompt.');
+  if (!prompt && values.share === undefined) throw new Error('Give a prompt (or --share TOKEN to watch).');
   const num = (name: string, v: string | undefined) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n)) throw new Error(`--${name} must be a number.`);
@@ -108,6 +113,7 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
     model: values.model,
     stop: values.stop ?? [],
     textOnly: values['text-only'] ?? false,
+    ...(values.share === undefined ? {} : { share: values.share }),
   };
 }
 
@@ -117,6 +123,7 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
   return new Promise((resolve) => {
     const ws = new WebSocket(opts.url);
     let lastStep: StepMessage | undefined;
+    let promptText = opts.prompt;
     let code = 1;
     ws.on('error', (err) => {
       io.err(`${s.red('Cannot reach the stream')}: ${err.message} (${opts.url})\n`);
@@ -129,6 +136,10 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
       const m = parsed.data;
       switch (m.type) {
         case 'hello':
+          if (opts.share !== undefined) {
+            ws.send(JSON.stringify({ type: 'subscribe', id: 'watched', share: opts.share }));
+            return;
+          }
           ws.send(
             JSON.stringify({
               type: 'generate',
@@ -148,9 +159,13 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
           );
           return;
         case 'started':
+          promptText = m.prompt_tokens.map((t) => t.text).join('');
           io.out(
             `${s.dim(`${m.model} · ${m.dims.n_layer} layers · d_model ${m.dims.d_model} · seed ${m.params.seed}`)}\n` +
-              `${s.bold(m.prompt_tokens.map((t) => t.text).join(''))}${opts.textOnly ? '' : '\n'}`,
+              (m.owner && !opts.textOnly
+                ? `${s.dim(`share: ${m.share} (npm run watch -- --share ${m.share})`)}\n`
+                : '') +
+              `${s.bold(promptText)}${opts.textOnly ? '' : '\n'}`,
           );
           return;
         case 'step':
@@ -170,7 +185,7 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
           io.out(`${layerLines(lastStep, m, io.isTty).join('\n')}\n`);
           return;
         case 'done':
-          io.out(`${opts.textOnly ? '\n' : `\n${s.bold(opts.prompt)}${s.cyan(m.text)}\n`}${doneLine(m, io.isTty)}\n`);
+          io.out(`${opts.textOnly ? '\n' : `\n${s.bold(promptText)}${s.cyan(m.text)}\n`}${doneLine(m, io.isTty)}\n`);
           code = m.reason === 'error' ? 1 : 0;
           ws.close();
           return;

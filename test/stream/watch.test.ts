@@ -1,6 +1,6 @@
 // npm run watch: the CLI follows a real generation and prints tokens and per-layer lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStreamServer, type StreamServer } from './client.js';
+import { StreamClient, startStreamServer, type StreamServer } from './client.js';
 import { main } from '../../src/cli/watch.js';
 import type { CliIo } from '../../src/cli/cli-io.js';
 
@@ -35,6 +35,25 @@ describe('npm run watch', () => {
       expect(out.match(new RegExp(`^  ${label}\\s`, 'gm'))).toHaveLength(3);
     expect(out.match(/‖resid‖\s+\d+\.\d+/g)?.length).toBe(12); // embedding + 3 layers, x 3 tokens
     expect(out).toMatch(/done: length · 3 tokens/);
+    expect(out).toMatch(/^share: [\w-]{24} \(npm run watch -- --share [\w-]{24}\)$/m);
+  });
+
+  it('--share follows a generation another connection started', async () => {
+    const owner = await StreamClient.connect(server.url);
+    owner.send({ type: 'generate', id: 'mine', prompt: 'People in Kenya speak', max_new_tokens: 8 });
+    const { share } = await owner.next('started', 'mine');
+    const io = captureIo();
+    expect(await main(['--share', share, '--url', server.url], io)).toBe(0);
+    const done = (await owner.untilDone('mine')).at(-1);
+    const out = io.stdout();
+    expect(out).toContain('People in Kenya speak');
+    expect(out).not.toContain('share:'); // only the owner is shown the token
+    expect(out).toMatch(/done: \w+ · \d+ tokens/);
+    expect(out).toContain((done as { text: string }).text);
+    const wrong = captureIo();
+    expect(await main(['--share', 'A'.repeat(24), '--url', server.url], wrong)).toBe(1);
+    expect(wrong.stderr()).toContain('Error (unknown_generation)');
+    owner.close();
   });
 
   it('--text-only prints just the text; errors from the server go to stderr', async () => {
