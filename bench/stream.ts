@@ -112,6 +112,9 @@ async function streamServer(models: string, ctx: BenchContext, config: Record<st
       ORT_THREADS: ctx.threads,
       MODEL_LOADING: 'eager',
       WS_MAX_GENERATIONS: 64,
+      // Every stream of the bench comes from this one process: lift the per-client share.
+      WS_MAX_GENERATIONS_PER_CLIENT: 64,
+      WS_MAX_CONNECTIONS_PER_CLIENT: 64,
       ...config,
     },
   });
