@@ -7,6 +7,7 @@ import { applyMessage, newRun, type RunState } from './run-state.js';
 import { renderRun } from './run-view.js';
 import { followRunModel, initShapes, setShapeSeqLen } from './shapes-panel.js';
 import { StreamClient } from './stream-client.js';
+import { setTensorContext } from './tensor-panel.js';
 import { enterRuns, FormError, fillSelect, flagField, generateRequest, readForm } from './views/controls.js';
 
 const form = byId<HTMLFormElement>('run-form');
@@ -210,6 +211,8 @@ async function boot(): Promise<void> {
   }
   await tokenizePrompt();
 }
+
+setTensorContext(() => ({ run, layer, prompt: promptBox.value, model: modelSelect.value }));
 
 // The flow starts on the model the page runs (known once the stream said hello).
 void boot().then(() => initShapes(() => modelSelect.value || null));

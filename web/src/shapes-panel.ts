@@ -6,6 +6,7 @@ import { byId, h } from './dom.js';
 import { formatCompact } from './layout/format.js';
 import { renderParams } from './views/params-view.js';
 import { renderShapeFlow } from './views/shape-flow-view.js';
+import { attachStages } from './tensor-panel.js';
 
 type ModelList = z.infer<typeof ModelListSchema>;
 type ShapesReport = z.infer<typeof ShapesReportSchema>;
@@ -19,6 +20,8 @@ let abort: AbortController | null = null;
 let seqLenTouched = false;
 /** Once the user picks an architecture, the run model stops overwriting it. */
 let modelTouched = false;
+/** The model the page runs: its stages open their real values. */
+let runModel: () => string | null = () => null;
 
 function fillModels(list: ModelList, preferred: string | null): void {
   const byFamily = new Map<string, ModelList['models']>();
@@ -84,7 +87,9 @@ async function load(): Promise<void> {
       getJson<ParamsReport>(`/models/${enc}/params`, ac.signal),
     ]);
     const display = select().selectedOptions[0]?.textContent?.replace(/ · runnable$/, '') ?? name;
-    flowBox.replaceChildren(summary(shapes, params, display), renderShapeFlow(shapes.stages, shapes.layer_groups));
+    const flow = renderShapeFlow(shapes.stages, shapes.layer_groups);
+    attachStages(flow, shapes.stages, name === runModel());
+    flowBox.replaceChildren(summary(shapes, params, display), flow);
     paramsBox.replaceChildren(renderParams(params));
   } catch (err) {
     if (isAbort(err)) return;
@@ -117,6 +122,7 @@ export function followRunModel(name: string): void {
 }
 
 export async function initShapes(preferredModel: () => string | null): Promise<void> {
+  runModel = preferredModel;
   select().addEventListener('change', () => {
     modelTouched = true;
     scheduleLoad(0);

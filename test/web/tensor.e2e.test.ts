@@ -1,0 +1,116 @@
+// End-to-end in headless Chromium: a stage of the shape flow opens its real tensor (checked against POST /trace),
+// the next-token controls reshape the distribution without a request, and the true-size toggle.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/config.js';
+import { TraceResponseSchema } from '../../src/schemas/trace.js';
+import { buildWeb } from '../../web/build.js';
+import { testApp } from '../helpers/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(PROJECT_ROOT, 'test', 'artifacts');
+const PROMPT = 'The capital of France is';
+
+const MINI = path.join(PROJECT_ROOT, 'models', 'gpt2-mini');
+const useMini = existsSync(path.join(MINI, 'model.safetensors'));
+const MODELS_DIR = useMini ? path.join(PROJECT_ROOT, 'models') : path.join(PROJECT_ROOT, 'test', 'fixtures');
+const MODEL = useMini ? 'gpt2-mini' : 'tiny-gpt2';
+
+const hasChromium = existsSync(CHROMIUM);
+
+describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL})`, () => {
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  const consoleErrors: string[] = [];
+  const traceRequests: string[] = [];
+
+  beforeAll(async () => {
+    await buildWeb();
+    app = await testApp({ SERVE_WEB: true, MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && req.url().endsWith('/trace')) traceRequests.push(req.postData() ?? '');
+    });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.goto(base);
+    await page.getByRole('status').filter({ hasText: 'Ready' }).waitFor();
+    await page.getByLabel('Prompt text').fill(PROMPT);
+    await page.getByLabel('Max new tokens').fill('3');
+    await page.getByLabel('Prompt text').press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Done' }).waitFor();
+    await page.locator('#tokens button[data-index="0"]').click();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('clicking "Q projection" shows the values of blocks.0.attn.hook_q equal to /trace', async () => {
+    const ref = await app.inject({
+      method: 'POST',
+      url: '/trace',
+      payload: { prompt: PROMPT, model: MODEL, hooks: ['blocks.0.attn.hook_q'], detail: 'full', logit_lens: false },
+    });
+    expect(ref.statusCode).toBe(200);
+    const hook = TraceResponseSchema.parse(ref.json()).hooks[0];
+    const [pos, heads, dHead] = hook.shape;
+    expect(pos).toBe(5);
+
+    const stage = page.locator('#shape-flow .stage[data-stage="blocks.0.attn.q"]');
+    await stage.waitFor();
+    await stage.click();
+    const values = page.locator('.stage-values .tensor-values[data-hook="blocks.0.attn.hook_q"]');
+    await values.waitFor();
+    expect(await values.getAttribute('data-shape')).toBe(`[${pos}, ${heads}, ${dHead}]`);
+    // One tile per head, every value its own cell, each cell carrying the exact float32 value from /trace.
+    const tiles = values.locator('svg.tensor-map');
+    expect(await tiles.count()).toBe(heads);
+    const drawn = await values.evaluate((el) =>
+      Array.from(el.querySelectorAll('svg.tensor-map')).map((svg) =>
+        Array.from(svg.querySelectorAll('rect.cell')).map((r) => Number(r.getAttribute('data-v'))),
+      ),
+    );
+    const expected = hook.values ?? [];
+    for (let hd = 0; hd < heads; hd++)
+      for (let p = 0; p < pos; p++)
+        for (let d = 0; d < dHead; d++) expect(drawn[hd][p * dHead + d]).toBe(expected[(p * heads + hd) * dHead + d]);
+    // The printed first values, as in the walk-through.
+    const first = (expected[0] as number).toFixed(3);
+    expect(await values.locator('.first-values').textContent()).toContain(`The = [${first}, `);
+    // Hover gives the exact value.
+    await tiles.first().locator('rect.cell').nth(1).hover();
+    expect(await values.locator('.tensor-readout').textContent()).toContain(String(expected[1]));
+    await stage.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'tensor-q-1280x800.png') });
+  });
+
+  it('opens a stage from the keyboard and shows the logits overview at the last position', async () => {
+    const stage = page.locator('#shape-flow .stage[data-stage="unembed"]');
+    await stage.focus();
+    await page.keyboard.press('Enter');
+    const values = page.locator('.stage-values .tensor-values[data-hook="logits"]');
+    await values.waitFor();
+    expect(await values.getAttribute('data-shape')).toMatch(/^\[1, \d+\]$/);
+    expect(Number(await values.locator('svg.tensor-map').getAttribute('data-col-step'))).toBeGreaterThan(1);
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
