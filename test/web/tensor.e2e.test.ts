@@ -92,7 +92,10 @@ describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL
         for (let d = 0; d < dHead; d++) expect(drawn[hd][p * dHead + d]).toBe(expected[(p * heads + hd) * dHead + d]);
     // The printed first values, as in the walk-through.
     const first = (expected[0] as number).toFixed(3);
-    expect(await values.locator('.first-values').textContent()).toContain(`The = [${first}, `);
+    const printed = ((await values.locator('.first-values').textContent()) ?? '').split('\n');
+    expect(printed[0]).toBe('head 0:');
+    // Labels are padded to one width, as in the post's list.
+    expect(printed[1].replace(/ +=/, ' =')).toMatch(new RegExp(`^The = \\[${first.replace('.', '\\.')}, `));
     // Hover gives the exact value.
     await tiles.first().locator('rect.cell').nth(1).hover();
     expect(await values.locator('.tensor-readout').textContent()).toContain(String(expected[1]));
