@@ -24,6 +24,7 @@ export function hookGraphDims(dims: readonly HookDim[], d: Gpt2Dims): Dim[] {
     query_pos: POS,
     key_pos: TOTAL,
     head: d.nHead,
+    kv_head: d.nHead,
     d_model: d.dModel,
     d_head: d.dHead,
     d_mlp: d.dMlp,

@@ -1,9 +1,13 @@
-// The hook catalogue: every activation the GPT-2 graph exposes, named as in TransformerLens.
-// The graph builder, the trace service, the stream and the tests all read this table; nothing
+// The hook catalogue: every activation each graph family exposes, named as in TransformerLens.
+// The graph builders, the trace service, the stream and the tests all read these tables; nothing
 // infers an axis from a hook's name. Shapes are for batch 1 (the batch axis is dropped).
+import type { ModelFamily } from '../runtime/types.js';
 
-/** TransformerLens dimension words. `pos` is the new tokens of this forward call; `key_pos` spans past + new. */
-export type Dim = 'pos' | 'query_pos' | 'key_pos' | 'head' | 'd_model' | 'd_head' | 'd_mlp' | 'd_vocab';
+/**
+ * TransformerLens dimension words. `pos` is the new tokens of this forward call; `key_pos` spans past + new;
+ * `kv_head` is a key/value head of grouped-query attention (TransformerLens' grouped hook_k / hook_v).
+ */
+export type Dim = 'pos' | 'query_pos' | 'key_pos' | 'head' | 'kv_head' | 'd_model' | 'd_head' | 'd_mlp' | 'd_vocab';
 
 export interface HookSite {
   /** Name without the `blocks.{i}.` prefix for per-layer sites, e.g. `attn.hook_pattern`. */
@@ -15,7 +19,7 @@ export interface HookSite {
   description: string;
 }
 
-/** In forward order. */
+/** GPT-2, in forward order. */
 export const HOOK_SITES: readonly HookSite[] = [
   { site: 'hook_embed', perLayer: false, dims: ['pos', 'd_model'], description: 'Token embedding rows W_E[token_ids]' },
   {
@@ -96,17 +100,137 @@ export const HOOK_SITES: readonly HookSite[] = [
   { site: 'logits', perLayer: false, dims: ['pos', 'd_vocab'], description: 'Unembedding: ln_final @ W_E^T (tied)' },
 ] as const;
 
+/**
+ * The llama family (llama, qwen2, qwen3, mistral), in forward order, as TransformerLens names them. RMSNorm hooks
+ * come before the weight is applied (TransformerLens' RMSNorm: hook_scale = sqrt(mean(x^2) + eps),
+ * hook_normalized = x / scale; the gain multiplies afterwards). Keys and values are grouped ([pos, kv_head, d_head],
+ * TransformerLens without ungroup_grouped_query_attention); hook_q / hook_k are the projections (plus Qwen2's
+ * biases) before Qwen3's per-head q/k norm and before RoPE; hook_rot_q / hook_rot_k are what the dot product reads.
+ */
+export const LLAMA_HOOK_SITES: readonly HookSite[] = [
+  { site: 'hook_embed', perLayer: false, dims: ['pos', 'd_model'], description: 'Token embedding rows W_E[token_ids]' },
+  {
+    site: 'hook_resid_pre',
+    perLayer: true,
+    dims: ['pos', 'd_model'],
+    description: 'Residual stream entering the block',
+  },
+  {
+    site: 'ln1.hook_scale',
+    perLayer: true,
+    dims: ['pos'],
+    description: 'RMSNorm 1 scale: sqrt(mean(x^2) + eps) per position',
+  },
+  {
+    site: 'ln1.hook_normalized',
+    perLayer: true,
+    dims: ['pos', 'd_model'],
+    description: 'RMSNorm 1: x / scale, before the weight',
+  },
+  {
+    site: 'attn.hook_q',
+    perLayer: true,
+    dims: ['pos', 'head', 'd_head'],
+    description: 'Queries per head (x @ W_Q + b_Q), before q-norm and RoPE',
+  },
+  {
+    site: 'attn.hook_k',
+    perLayer: true,
+    dims: ['pos', 'kv_head', 'd_head'],
+    description: 'Keys per key/value head, before k-norm and RoPE (new positions only)',
+  },
+  {
+    site: 'attn.hook_v',
+    perLayer: true,
+    dims: ['pos', 'kv_head', 'd_head'],
+    description: 'Values per key/value head (new positions only)',
+  },
+  {
+    site: 'attn.hook_rot_q',
+    perLayer: true,
+    dims: ['pos', 'head', 'd_head'],
+    description: 'Queries after q-norm (Qwen3) and rotary embedding (rotate-half pairing)',
+  },
+  {
+    site: 'attn.hook_rot_k',
+    perLayer: true,
+    dims: ['pos', 'kv_head', 'd_head'],
+    description: 'Keys after k-norm (Qwen3) and rotary embedding (new positions only)',
+  },
+  {
+    site: 'attn.hook_attn_scores',
+    perLayer: true,
+    dims: ['head', 'query_pos', 'key_pos'],
+    description: 'rot_q rot_k^T / sqrt(d_head), causal (and sliding-window) mask applied: masked entries are -inf',
+  },
+  {
+    site: 'attn.hook_pattern',
+    perLayer: true,
+    dims: ['head', 'query_pos', 'key_pos'],
+    description: 'softmax of the scores over key_pos',
+  },
+  {
+    site: 'attn.hook_z',
+    perLayer: true,
+    dims: ['pos', 'head', 'd_head'],
+    description: 'pattern @ V per query head (V of its key/value head), before the output projection',
+  },
+  { site: 'hook_attn_out', perLayer: true, dims: ['pos', 'd_model'], description: 'Attention output after W_O' },
+  { site: 'hook_resid_mid', perLayer: true, dims: ['pos', 'd_model'], description: 'resid_pre + attn_out' },
+  { site: 'ln2.hook_scale', perLayer: true, dims: ['pos'], description: 'RMSNorm 2 scale' },
+  {
+    site: 'ln2.hook_normalized',
+    perLayer: true,
+    dims: ['pos', 'd_model'],
+    description: 'RMSNorm 2: x / scale, before the weight',
+  },
+  {
+    site: 'mlp.hook_pre',
+    perLayer: true,
+    dims: ['pos', 'd_mlp'],
+    description: 'Gate pre-activation: x @ W_gate',
+  },
+  {
+    site: 'mlp.hook_pre_linear',
+    perLayer: true,
+    dims: ['pos', 'd_mlp'],
+    description: 'Up projection: x @ W_in',
+  },
+  { site: 'mlp.hook_post', perLayer: true, dims: ['pos', 'd_mlp'], description: 'silu(pre) * pre_linear' },
+  { site: 'hook_mlp_out', perLayer: true, dims: ['pos', 'd_model'], description: 'MLP output after W_out' },
+  { site: 'hook_resid_post', perLayer: true, dims: ['pos', 'd_model'], description: 'resid_mid + mlp_out' },
+  { site: 'ln_final.hook_scale', perLayer: false, dims: ['pos'], description: 'Final RMSNorm scale' },
+  {
+    site: 'ln_final.hook_normalized',
+    perLayer: false,
+    dims: ['pos', 'd_model'],
+    description: 'Final RMSNorm: x / scale, before the weight',
+  },
+  {
+    site: 'logits',
+    perLayer: false,
+    dims: ['pos', 'd_vocab'],
+    description: 'Unembedding: (normalized * w) @ W_U (lm_head, or W_E^T when tied)',
+  },
+] as const;
+
+/** The catalogue of a family. */
+export function hookSitesFor(family: ModelFamily = 'gpt2'): readonly HookSite[] {
+  return family === 'llama' ? LLAMA_HOOK_SITES : HOOK_SITES;
+}
+
 /** Full hook name for a site at a layer (`blocks.3.attn.hook_pattern`) or the global name. */
 export function hookName(site: HookSite, layer?: number): string {
   return site.perLayer ? `blocks.${layer}.${site.site}` : site.site;
 }
 
-/** Every hook name of an n-layer model, in forward order. */
-export function allHookNames(nLayer: number): string[] {
+/** Every hook name of an n-layer model of a family, in forward order. */
+export function allHookNames(nLayer: number, family: ModelFamily = 'gpt2'): string[] {
+  const sites = hookSitesFor(family);
   const names: string[] = [];
-  const globalsBefore = HOOK_SITES.filter((s) => !s.perLayer && !s.site.startsWith('ln_final') && s.site !== 'logits');
-  const perLayer = HOOK_SITES.filter((s) => s.perLayer);
-  const globalsAfter = HOOK_SITES.filter((s) => s.site.startsWith('ln_final') || s.site === 'logits');
+  const globalsBefore = sites.filter((s) => !s.perLayer && !s.site.startsWith('ln_final') && s.site !== 'logits');
+  const perLayer = sites.filter((s) => s.perLayer);
+  const globalsAfter = sites.filter((s) => s.site.startsWith('ln_final') || s.site === 'logits');
   for (const s of globalsBefore) names.push(hookName(s));
   for (let i = 0; i < nLayer; i++) for (const s of perLayer) names.push(hookName(s, i));
   for (const s of globalsAfter) names.push(hookName(s));
@@ -114,14 +238,19 @@ export function allHookNames(nLayer: number): string[] {
 }
 
 /** Parse a hook name back to its site and layer; undefined if it is not in the catalogue. */
-export function parseHookName(name: string, nLayer: number): { site: HookSite; layer: number | null } | undefined {
+export function parseHookName(
+  name: string,
+  nLayer: number,
+  family: ModelFamily = 'gpt2',
+): { site: HookSite; layer: number | null } | undefined {
+  const sites = hookSitesFor(family);
   const m = /^blocks\.(\d+)\.(.+)$/.exec(name);
   if (m) {
     const layer = Number(m[1]);
     if (!Number.isInteger(layer) || layer >= nLayer || String(layer) !== m[1]) return undefined;
-    const site = HOOK_SITES.find((s) => s.perLayer && s.site === m[2]);
+    const site = sites.find((s) => s.perLayer && s.site === m[2]);
     return site ? { site, layer } : undefined;
   }
-  const site = HOOK_SITES.find((s) => !s.perLayer && s.site === name);
+  const site = sites.find((s) => !s.perLayer && s.site === name);
   return site ? { site, layer: null } : undefined;
 }

@@ -1,9 +1,9 @@
-// Runnable-model registry plugin: finds GPT-2 checkpoints under MODELS_DIR, loads each once, decorates app.models.
+// Runnable-model registry plugin: finds runnable checkpoints (GPT-2 and the llama family) under MODELS_DIR, loads each once, decorates app.models.
 import fp from 'fastify-plugin';
 import type { FastifyBaseLogger } from 'fastify';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { inspectGpt2Checkpoint } from '../checkpoint/gpt2-checkpoint.js';
+import { inspectCheckpoint, RUNNABLE_MODEL_TYPES, summarize } from '../checkpoint/any-checkpoint.js';
 import { loadGpt2Runtime } from '../runtime/load.js';
 import { WorkerRuntime } from '../runtime/worker-runtime.js';
 import type { Gpt2Dims, Gpt2Runtime } from '../runtime/types.js';
@@ -20,8 +20,10 @@ export interface RunnableModelInfo {
   dims: Gpt2Dims;
   /** The checkpoint's config.json (HF field names), with GPT-2 defaults filled in for absent fields. */
   config: Record<string, unknown>;
-  /** Weight dtype in model.safetensors (F32, F16 or BF16). */
+  /** Weight dtype in the safetensors file(s) (F32, F16 or BF16). */
   dtype: string;
+  /** HF model_type (gpt2, llama, qwen2, qwen3, mistral). */
+  modelType: string;
 }
 
 export interface ModelRegistry {
@@ -88,7 +90,7 @@ async function isFile(p: string): Promise<boolean> {
   );
 }
 
-/** Scan MODELS_DIR once: every sub-folder holding a valid GPT-2 checkpoint; everything else is skipped with a log line saying why. */
+/** Scan MODELS_DIR once: every sub-folder holding a valid runnable checkpoint; everything else is skipped with a log line saying why. */
 export async function scanModelsDir(dir: string, log: FastifyBaseLogger): Promise<Omit<RunnableModelInfo, 'loaded'>[]> {
   let entries: import('node:fs').Dirent[];
   try {
@@ -112,8 +114,11 @@ export async function scanModelsDir(dir: string, log: FastifyBaseLogger): Promis
           () => false,
         )));
     if (!isDir) continue;
-    if (!(await isFile(path.join(folder, 'config.json'))) || !(await isFile(path.join(folder, 'model.safetensors')))) {
-      log.info({ folder }, 'skipping model folder: needs config.json and model.safetensors');
+    const hasWeights =
+      (await isFile(path.join(folder, 'model.safetensors'))) ||
+      (await isFile(path.join(folder, 'model.safetensors.index.json')));
+    if (!(await isFile(path.join(folder, 'config.json'))) || !hasWeights) {
+      log.info({ folder }, 'skipping model folder: needs config.json and model.safetensors (or a sharded index)');
       continue;
     }
     let modelType: unknown;
@@ -124,15 +129,18 @@ export async function scanModelsDir(dir: string, log: FastifyBaseLogger): Promis
       log.warn({ folder }, 'skipping model folder: config.json is not valid JSON');
       continue;
     }
-    if (modelType !== 'gpt2') {
-      log.info({ folder, model_type: modelType }, 'skipping model folder: only model_type "gpt2" is runnable');
+    if (!RUNNABLE_MODEL_TYPES.includes(modelType as string)) {
+      log.info(
+        { folder, model_type: modelType, runnable: RUNNABLE_MODEL_TYPES },
+        'skipping model folder: its model_type is not runnable',
+      );
       continue;
     }
     try {
-      const ckpt = await inspectGpt2Checkpoint(folder);
-      found.push({ name: e.name, dir: folder, dims: ckpt.dims, config: { ...ckpt.config }, dtype: ckpt.dtype });
+      const s = summarize(await inspectCheckpoint(folder));
+      found.push({ name: e.name, dir: folder, dims: s.dims, config: s.config, dtype: s.dtype, modelType: s.modelType });
     } catch (err) {
-      log.warn({ folder, err: (err as Error).message }, 'skipping model folder: invalid GPT-2 checkpoint');
+      log.warn({ folder, err: (err as Error).message }, 'skipping model folder: invalid checkpoint');
     }
   }
   return found;

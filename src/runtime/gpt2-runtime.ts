@@ -7,15 +7,17 @@ import { INPUT_IDS, pastKey, pastValue, presentKey, presentValue } from '../grap
 import { LENS_K, LENS_ROWS, LENS_TOP_IDS, LENS_TOP_PROBS, LENS_TRACK_IDS, LENS_TRACKED } from '../graph/build-lens.js';
 import { cacheReleased, Gpt2KvCache, type CachedTensor } from './kv-cache.js';
 import { guardedRun, type RuntimeLogger } from './ort-guard.js';
-import type {
-  Activation,
-  ForwardRequest,
-  ForwardResult,
-  Gpt2Dims,
-  Gpt2Runtime,
-  KvCache,
-  LensRequest,
-  LensRow,
+import {
+  familyOf,
+  kvHeadsOf,
+  type Activation,
+  type ForwardRequest,
+  type ForwardResult,
+  type Gpt2Dims,
+  type Gpt2Runtime,
+  type KvCache,
+  type LensRequest,
+  type LensRow,
 } from './types.js';
 
 /**
@@ -40,13 +42,13 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     private readonly lensSession: InferenceSession,
     private readonly logger?: RuntimeLogger,
   ) {
-    this.hookNames = Object.freeze(allHookNames(dims.nLayer));
+    this.hookNames = Object.freeze(allHookNames(dims.nLayer, familyOf(dims)));
     this.hookSet = new Set(this.hookNames);
   }
 
   /** An empty cache for this model (forward() also accepts `past` omitted). */
   emptyCache(): Gpt2KvCache {
-    return Gpt2KvCache.empty(this.owner, this.dims.nLayer, this.dims.nHead, this.dims.dHead);
+    return Gpt2KvCache.empty(this.owner, this.dims.nLayer, kvHeadsOf(this.dims), this.dims.dHead);
   }
 
   async forward(req: ForwardRequest): Promise<ForwardResult> {

@@ -2,9 +2,11 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import { inspectGpt2Checkpoint } from '../checkpoint/gpt2-checkpoint.js';
+import { inspectCheckpoint } from '../checkpoint/any-checkpoint.js';
+import { CheckpointError } from '../checkpoint/safetensors.js';
 import { buildGpt2Graph } from '../graph/build-gpt2.js';
 import { buildLensGraph } from '../graph/build-lens.js';
+import { buildLlamaGraph, buildLlamaLensGraph } from '../graph/build-llama.js';
 import { ModelRunError, type RuntimeLogger } from './ort-guard.js';
 import { OrtGpt2Runtime } from './gpt2-runtime.js';
 import type { Gpt2Runtime } from './types.js';
@@ -43,16 +45,45 @@ function sessionOptions(weightsDir: string, o: LoadOptions): ort.InferenceSessio
   };
 }
 
+/** The forward and lens graphs of a checkpoint of any family, and the folder their external data lives in. */
+async function buildGraphs(dir: string) {
+  const any = await inspectCheckpoint(dir);
+  if (any.family === 'gpt2') {
+    const ckpt = any.ckpt;
+    // Resolve symlinks (e.g. a Hugging Face cache snapshot): onnxruntime checks the real path stays in the folder.
+    const weights = await realpath(ckpt.files.weights);
+    const location = path.basename(weights);
+    return {
+      dims: ckpt.dims,
+      dtype: ckpt.dtype as string,
+      folder: path.dirname(weights),
+      forwardGraph: buildGpt2Graph(ckpt, location),
+      lensGraph: buildLensGraph(ckpt, location),
+    };
+  }
+  const ckpt = any.ckpt;
+  // Shards behind symlinks must all resolve into one folder (onnxruntime reads external data from one folder).
+  const real = await Promise.all(ckpt.files.weights.map((f) => realpath(f)));
+  const folder = path.dirname(real[0]);
+  if (real.some((r) => path.dirname(r) !== folder)) {
+    throw new CheckpointError(`The safetensors shards of ${dir} resolve into different folders.`);
+  }
+  const locations = new Map(ckpt.files.weights.map((f, i) => [path.basename(f), path.basename(real[i])]));
+  return {
+    dims: ckpt.dims,
+    dtype: ckpt.dtype as string,
+    folder,
+    forwardGraph: buildLlamaGraph(ckpt, locations),
+    lensGraph: buildLlamaLensGraph(ckpt, locations),
+  };
+}
+
 /** Throws CheckpointError (422, names the bad tensor) for an invalid checkpoint; ModelRunError if onnxruntime refuses the graph. */
 export async function loadGpt2Runtime(dir: string, options: LoadOptions): Promise<Gpt2Runtime> {
   const t0 = performance.now();
-  const ckpt = await inspectGpt2Checkpoint(dir);
-  // Resolve symlinks (e.g. a Hugging Face cache snapshot): onnxruntime checks the real path stays in the folder.
-  const weights = await realpath(ckpt.files.weights);
-  const location = path.basename(weights);
-  const forwardGraph = buildGpt2Graph(ckpt, location);
-  const lensGraph = buildLensGraph(ckpt, location);
-  const opts = sessionOptions(path.dirname(weights), options);
+  const ckpt = await buildGraphs(dir);
+  const { forwardGraph, lensGraph } = ckpt;
+  const opts = sessionOptions(ckpt.folder, options);
   let forward: ort.InferenceSession | undefined;
   try {
     forward = await ort.InferenceSession.create(forwardGraph, opts);

@@ -80,7 +80,7 @@ export const TokenSchema = z
 
 export const AxisSchema = z
   .object({
-    name: z.enum(['pos', 'query_pos', 'key_pos', 'head', 'd_model', 'd_head', 'd_mlp', 'd_vocab']),
+    name: z.enum(['pos', 'query_pos', 'key_pos', 'head', 'kv_head', 'd_model', 'd_head', 'd_mlp', 'd_vocab']),
     size: z.number().int(),
   })
   .meta({ id: 'TraceAxis' });

@@ -1,11 +1,10 @@
 // Validate a `generate` frame against the model and the server limits, before anything is loaded or run.
-import { allHookNames } from '../hooks/catalogue.js';
 import type { AppConfig } from '../config.js';
 import type { ModelRegistry, RunnableModelInfo } from '../plugins/model-registry.js';
 import { DEFAULT_NEW_TOKENS, type GenerateMessage, type ResolvedParams } from '../schemas/stream.js';
 import { randomSeed } from '../sampling/rng.js';
 import { isGreedy, type SamplingParams } from '../sampling/sample.js';
-import { DEFAULT_HOOK_PATTERNS, selectHooks } from '../trace/hook-select.js';
+import { selectModelHooks } from '../trace/hook-select.js';
 import { resolvePositions } from '../trace/positions.js';
 import { checkLengths, promptTokens } from '../trace/run-trace.js';
 import { hooksToFetch } from '../trace/summarize-forward.js';
@@ -36,7 +35,7 @@ export function planGeneration(msg: GenerateMessage, registry: ModelRegistry, co
   const promptIds = promptTokens(msg, dims.dVocab);
   const maxNewTokens = msg.max_new_tokens ?? Math.min(DEFAULT_NEW_TOKENS, config.MAX_NEW_TOKENS);
   checkLengths(promptIds.length, maxNewTokens, info, config.MAX_NEW_TOKENS);
-  const hooks = selectHooks(msg.hooks ?? DEFAULT_HOOK_PATTERNS, allHookNames(dims.nLayer), dims.nLayer);
+  const hooks = selectModelHooks(msg.hooks, dims);
   const prefillPositions = resolvePositions(msg.prefill_positions, promptIds.length);
   const full = msg.detail === 'full';
   // The prefill step returns its positions over the prompt; the largest decode step has key_pos = the whole context.

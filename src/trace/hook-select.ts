@@ -1,5 +1,6 @@
 // Hook selection: names or glob patterns -> exact hook names of a model, in forward order.
-import { HOOK_SITES } from '../hooks/catalogue.js';
+import { allHookNames, hookSitesFor } from '../hooks/catalogue.js';
+import { familyOf, type Gpt2Dims, type ModelFamily } from '../runtime/types.js';
 import { badRequest } from '../errors/problem-error.js';
 
 /**
@@ -19,6 +20,14 @@ export const DEFAULT_HOOK_PATTERNS: readonly string[] = [
   'ln_final.hook_normalized',
 ];
 
+/** DEFAULT_HOOK_PATTERNS that exist in this model (the llama family has no hook_pos_embed). */
+export function defaultHookPatterns(hookNames: readonly string[]): string[] {
+  return DEFAULT_HOOK_PATTERNS.filter((p) => {
+    const re = globToRegExp(p);
+    return hookNames.some((n) => re.test(n));
+  });
+}
+
 /**
  * Glob -> anchored RegExp. `*` matches any run of characters, dots included, so `*resid_post`
  * matches `blocks.3.hook_resid_post`, `blocks.3.*` matches every hook of block 3 and
@@ -33,8 +42,8 @@ export function globToRegExp(pattern: string): RegExp {
 }
 
 /** Every site as a pattern a client may send: `hook_embed`, `blocks.*.attn.hook_pattern`, ... (forward order). */
-export function sitePatterns(): string[] {
-  return HOOK_SITES.map((s) => (s.perLayer ? `blocks.*.${s.site}` : s.site));
+export function sitePatterns(family: ModelFamily = 'gpt2'): string[] {
+  return hookSitesFor(family).map((s) => (s.perLayer ? `blocks.*.${s.site}` : s.site));
 }
 
 /**
@@ -42,7 +51,12 @@ export function sitePatterns(): string[] {
  * name once, in forward order. A pattern or name that matches nothing -> 400 `unknown_hook`
  * listing every pattern that does not match and the valid site patterns.
  */
-export function selectHooks(patterns: readonly string[], hookNames: readonly string[], nLayer: number): string[] {
+export function selectHooks(
+  patterns: readonly string[],
+  hookNames: readonly string[],
+  nLayer: number,
+  family: ModelFamily = 'gpt2',
+): string[] {
   const chosen = new Set<string>();
   const unmatched: string[] = [];
   for (const pattern of patterns) {
@@ -62,8 +76,15 @@ export function selectHooks(patterns: readonly string[], hookNames: readonly str
       'unknown_hook',
       `No hook of this model matches ${list}. Hooks are TransformerLens names: per block ` +
         `"blocks.{layer}.<site>" with layer 0..${nLayer - 1}, or a global hook; \`*\` is a wildcard (see valid_patterns).`,
-      { unknown: unmatched, valid_patterns: sitePatterns() },
+      { unknown: unmatched, valid_patterns: sitePatterns(family) },
     );
   }
   return hookNames.filter((n) => chosen.has(n));
+}
+
+/** A request's `hooks` (or the default overview) -> exact hook names of a model of these dims, forward order. */
+export function selectModelHooks(requested: readonly string[] | undefined, dims: Gpt2Dims): string[] {
+  const family = familyOf(dims);
+  const names = allHookNames(dims.nLayer, family);
+  return selectHooks(requested ?? defaultHookPatterns(names), names, dims.nLayer, family);
 }

@@ -1,13 +1,12 @@
 // POST /trace orchestration: validate against the model, tokenize, run once with hooks, summarise, continue greedily.
 import { performance } from 'node:perf_hooks';
-import { allHookNames } from '../hooks/catalogue.js';
 import { badRequest } from '../errors/problem-error.js';
 import type { AppConfig } from '../config.js';
 import type { ModelRegistry, RunnableModelInfo } from '../plugins/model-registry.js';
 import type { TraceRequest, TraceResponse } from '../schemas/trace.js';
 import { encode, decode } from '../tokenizer/gpt2-tokenizer.js';
 import { greedyContinue } from './greedy.js';
-import { DEFAULT_HOOK_PATTERNS, selectHooks } from './hook-select.js';
+import { selectModelHooks } from './hook-select.js';
 import { tokenText } from './next-token.js';
 import { resolvePositions } from './positions.js';
 import { traceShapes } from './shapes.js';
@@ -81,7 +80,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   const ids = promptTokens(req, dims.dVocab);
   const tokenizeMs = ms(tTok);
   checkLengths(ids.length, req.max_new_tokens, info, config.MAX_NEW_TOKENS);
-  const hooks = selectHooks(req.hooks ?? DEFAULT_HOOK_PATTERNS, allHookNames(dims.nLayer), dims.nLayer);
+  const hooks = selectModelHooks(req.hooks, dims);
   const positions = resolvePositions(req.positions, ids.length);
   const lensPositions = resolvePositions(req.lens_positions, ids.length);
   assertWithinBudget(

@@ -1,6 +1,6 @@
 // A forward pass -> hook summaries, attention rows, logit lens and next-token top-k (shared by /trace and the stream).
 import { parseHookName } from '../hooks/catalogue.js';
-import type { ForwardResult, Gpt2Runtime } from '../runtime/types.js';
+import { familyOf, type ForwardResult, type Gpt2Runtime } from '../runtime/types.js';
 import {
   HISTOGRAM_BINS_DEFAULT,
   type AttentionLayer,
@@ -63,7 +63,7 @@ export async function summarizeForward(
     full: opts.detail === 'full',
   };
   const selected = opts.hooks.map((name) => {
-    const parsed = parseHookName(name, nLayer);
+    const parsed = parseHookName(name, nLayer, familyOf(runtime.dims));
     if (!parsed) throw new Error(`${name} is not a hook of ${runtime.name}`);
     const act = name === 'logits' ? result.logits : result.activations.get(name);
     if (!act) throw new Error(`forward() did not return ${name}`);

@@ -1,6 +1,6 @@
 // Count the raw values a trace would return, before running it, to enforce MAX_RETURNED_VALUES.
 import { parseHookName, type Dim } from '../hooks/catalogue.js';
-import type { Gpt2Dims } from '../runtime/types.js';
+import { familyOf, kvHeadsOf, type Gpt2Dims } from '../runtime/types.js';
 import { payloadTooLarge } from '../errors/problem-error.js';
 import { attentionValueCount } from './attention-rows.js';
 
@@ -14,6 +14,8 @@ function axisSize(d: Dim, dims: Gpt2Dims, nPositions: number, nTokens: number): 
       return nTokens;
     case 'head':
       return dims.nHead;
+    case 'kv_head':
+      return kvHeadsOf(dims);
     case 'd_model':
       return dims.dModel;
     case 'd_head':
@@ -38,7 +40,7 @@ export function countReturnedValues(
 ): number {
   let total = 0;
   for (const name of hooks) {
-    const parsed = parseHookName(name, dims.nLayer);
+    const parsed = parseHookName(name, dims.nLayer, familyOf(dims));
     if (!parsed) continue;
     if (full) total += parsed.site.dims.reduce((acc, d) => acc * axisSize(d, dims, positions.length, nTokens), 1);
     if (parsed.site.site === 'attn.hook_pattern') total += attentionValueCount(dims.nHead, positions);

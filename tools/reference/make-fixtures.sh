@@ -12,3 +12,11 @@ PY=/usr/bin/python3
 $PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2 test/fixtures/reference/tiny-gpt2.capital.safetensors --ids $CAPITAL --greedy 8
 $PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2 test/fixtures/reference/tiny-gpt2.fox.safetensors --ids $FOX --greedy 8
 $PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2-fp16 test/fixtures/reference/tiny-gpt2-fp16.capital.safetensors --ids $CAPITAL --greedy 8
+# The llama family: one random checkpoint per variant (tools/checkpoint/make_random_llama.py) and its reference dump.
+# Prompt ids are arbitrary (these checkpoints have a 128-token vocabulary and no tokenizer); 10 tokens, longer than
+# tiny-mistral's sliding window of 4.
+LLAMA_IDS=5,17,99,3,42,64,8,120,77,31
+for p in tiny-llama3 tiny-smollm tiny-qwen2 tiny-qwen3 tiny-mistral; do
+  $PY tools/checkpoint/make_random_llama.py --preset $p --out test/fixtures/$p
+  $PY tools/reference/llama_reference.py test/fixtures/$p test/fixtures/reference/$p.safetensors --ids $LLAMA_IDS --greedy 8
+done
