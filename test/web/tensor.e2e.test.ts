@@ -113,6 +113,37 @@ describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL
     expect(Number(await values.locator('svg.tensor-map').getAttribute('data-col-step'))).toBeGreaterThan(1);
   });
 
+  it('the temperature / top-k / top-p controls reshape the drawn-from bars without a request', async () => {
+    const ref = await app.inject({
+      method: 'POST',
+      url: '/trace',
+      payload: { prompt: PROMPT, model: MODEL, hooks: [], logit_lens: false, top_k: 3 },
+    });
+    const top = TraceResponseSchema.parse(ref.json()).top_k;
+    const rows = page.locator('#dist .dist-row');
+    await rows.first().waitFor();
+    // The run was greedy: the argmax is drawn with probability 1, everything else is excluded.
+    expect(Number(await rows.first().getAttribute('data-drawn'))).toBe(1);
+    expect(await rows.nth(1).getAttribute('class')).toContain('excluded');
+    const requestsBefore = traceRequests.length;
+    await page.locator('#dist-temperature').evaluate((el: HTMLInputElement) => {
+      el.value = '1';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    // T = 1, no filter: the bars are the model's softmax, as /trace computes it.
+    await expect.poll(async () => Number(await rows.first().getAttribute('data-drawn'))).toBeLessThan(1);
+    expect(Number(await rows.first().getAttribute('data-drawn'))).toBeCloseTo(top[0].prob, 9);
+    expect(Number(await rows.nth(1).getAttribute('data-drawn'))).toBeCloseTo(top[1].prob, 9);
+    await page.locator('#dist-top-k').fill('2');
+    await expect.poll(() => page.locator('#dist .dist-summary').getAttribute('data-kept')).toBe('2');
+    expect(await rows.nth(2).getAttribute('class')).toContain('excluded');
+    const p0 = Number(await rows.first().getAttribute('data-drawn'));
+    expect(p0).toBeCloseTo(top[0].prob / (top[0].prob + top[1].prob), 9);
+    expect(traceRequests.length).toBe(requestsBefore);
+    await page.locator('#next-title').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'drawn-from-1280x800.png') });
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

@@ -8,6 +8,7 @@ import { renderRun } from './run-view.js';
 import { followRunModel, initShapes, setShapeSeqLen } from './shapes-panel.js';
 import { StreamClient } from './stream-client.js';
 import { setTensorContext } from './tensor-panel.js';
+import { initNextPanel, updateNextPanel } from './next-panel.js';
 import { enterRuns, FormError, fillSelect, flagField, generateRequest, readForm } from './views/controls.js';
 
 const form = byId<HTMLFormElement>('run-form');
@@ -37,6 +38,7 @@ function redraw(): void {
   requestAnimationFrame(() => {
     redrawQueued = false;
     if (run) renderRun(run, { layer, onSelectToken: selectToken });
+    updateNextPanel(run);
   });
 }
 
@@ -212,6 +214,7 @@ async function boot(): Promise<void> {
   await tokenizePrompt();
 }
 
+initNextPanel();
 setTensorContext(() => ({ run, layer, prompt: promptBox.value, model: modelSelect.value }));
 
 // The flow starts on the model the page runs (known once the stream said hello).

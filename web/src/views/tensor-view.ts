@@ -96,7 +96,7 @@ function renderTile({ m, input, range, readout }: TileOptions): SVGSVGElement {
     }
     return `${m.title ? `${m.title} · ` : ''}${rl} · ${m.colAxis.name} ${cell.c0}–${cell.c1}: mean ${formatValue(cell.mean)}, largest |x| ${formatValue(cell.peak)}`;
   };
-  const cursor = s('rect', { class: 'cursor', width: cellW, height: cellH, x: -100, y: -100 });
+  const cursor = s('rect', { class: 'cell-cursor', width: cellW, height: cellH, x: -100, y: -100 });
   let at = { row: 0, col: 0 };
   const move = (row: number, col: number) => {
     at = { row: Math.max(0, Math.min(ov.rows - 1, row)), col: Math.max(0, Math.min(ov.cols - 1, col)) };
