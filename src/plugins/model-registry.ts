@@ -5,6 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectCheckpoint, RUNNABLE_MODEL_TYPES, summarize } from '../checkpoint/any-checkpoint.js';
 import { loadGpt2Runtime } from '../runtime/load.js';
+import { GPT2_TOKENIZER, loadTokenizerJson, noTokenizer, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { WorkerRuntime } from '../runtime/worker-runtime.js';
 import type { Gpt2Dims, Gpt2Runtime } from '../runtime/types.js';
 import { conflict, notFound, serviceUnavailable } from '../errors/problem-error.js';
@@ -24,6 +25,8 @@ export interface RunnableModelInfo {
   dtype: string;
   /** HF model_type (gpt2, llama, qwen2, qwen3, mistral). */
   modelType: string;
+  /** The model's tokenizer: GPT-2's BPE, or the folder's tokenizer.json (llama family). */
+  tokenizer: ModelTokenizer;
 }
 
 export interface ModelRegistry {
@@ -138,7 +141,20 @@ export async function scanModelsDir(dir: string, log: FastifyBaseLogger): Promis
     }
     try {
       const s = summarize(await inspectCheckpoint(folder));
-      found.push({ name: e.name, dir: folder, dims: s.dims, config: s.config, dtype: s.dtype, modelType: s.modelType });
+      const eos = typeof s.config.eos_token_id === 'number' ? s.config.eos_token_id : null;
+      const tokenizer =
+        s.family === 'gpt2'
+          ? GPT2_TOKENIZER
+          : ((await loadTokenizerJson(folder, s.config)) ?? noTokenizer(e.name, eos));
+      found.push({
+        name: e.name,
+        dir: folder,
+        dims: s.dims,
+        config: s.config,
+        dtype: s.dtype,
+        modelType: s.modelType,
+        tokenizer,
+      });
     } catch (err) {
       log.warn({ folder, err: (err as Error).message }, 'skipping model folder: invalid checkpoint');
     }

@@ -1,9 +1,8 @@
-// POST /tokenize: text -> GPT-2 BPE token ids and token texts (no model is loaded).
+// POST /tokenize: text -> the model's token ids and token texts (no model is loaded).
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ProblemSchema } from '../schemas/problem.js';
 import { TokenizeRequestSchema, TokenizeResponseSchema } from '../schemas/tokenize.js';
-import { encode } from '../tokenizer/gpt2-tokenizer.js';
 import { tokenText } from '../trace/next-token.js';
 
 const tokenizeRoutes: FastifyPluginAsync = async (app) => {
@@ -12,23 +11,27 @@ const tokenizeRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['trace'],
-        summary: 'Tokenize text with the GPT-2 tokenizer',
+        summary: "Tokenize text with the model's tokenizer",
         description:
-          'Byte-level BPE (r50k_base) exactly as the Hugging Face GPT-2 tokenizer, no BOS added. Token texts keep their ' +
-          'leading spaces; a token whose bytes are not valid UTF-8 alone is shown as \\xNN escapes.',
+          'GPT-2 models: byte-level BPE (r50k_base) exactly as the Hugging Face GPT-2 tokenizer, no BOS added. Llama-family ' +
+          "models: the model folder's tokenizer.json with its special tokens (bos_prepended says whether BOS was put in " +
+          'front). Token texts keep their leading spaces; a GPT-2 token whose bytes are not valid UTF-8 alone is shown as ' +
+          '\\xNN escapes.',
         body: TokenizeRequestSchema,
         response: { 200: TokenizeResponseSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
       },
     },
     async (request) => {
-      // Every runnable model is a GPT-2 checkpoint sharing this tokenizer; the name is still checked.
-      const model = app.models.resolve(request.body.model ?? app.models.defaultName).name;
-      const ids = encode(request.body.text);
+      const info = app.models.resolve(request.body.model ?? app.models.defaultName);
+      const tok = info.tokenizer;
+      const ids = tok.encode(request.body.text);
       return {
-        model,
+        model: info.name,
         ids,
-        tokens: ids.map((id, position) => ({ id, text: tokenText(id), position })),
+        tokens: ids.map((id, position) => ({ id, text: tokenText(id, tok), position })),
         count: ids.length,
+        tokenizer: tok.kind,
+        bos_prepended: tok.prependsBos && ids[0] === tok.bosId,
       };
     },
   );

@@ -1,6 +1,6 @@
-// POST /tokenize: text -> GPT-2 BPE token ids and their texts.
+// POST /tokenize: text -> the model's token ids and their texts.
 import { z } from 'zod';
-import { TokenSchema } from './trace.js';
+import { TokenizerKindSchema, TokenSchema } from './trace.js';
 
 export const TokenizeRequestSchema = z
   .object({
@@ -21,6 +21,8 @@ export const TokenizeResponseSchema = z
     ids: z.array(z.number().int()),
     tokens: z.array(TokenSchema).describe('Per token: id, its text (leading spaces kept), position'),
     count: z.number().int(),
+    tokenizer: TokenizerKindSchema,
+    bos_prepended: z.boolean().describe("true when the model's tokenizer put its BOS token in front of the text"),
   })
   .meta({ id: 'TokenizeResponse' });
 

@@ -74,6 +74,11 @@ export const TraceRequestSchema = z
 export type TraceRequest = z.infer<typeof TraceRequestSchema>;
 export type TracePositions = z.infer<typeof PositionsSchema>;
 
+/** Which tokenizer produced the ids. */
+export const TokenizerKindSchema = z
+  .enum(['gpt2-bpe', 'tokenizer.json', 'none'])
+  .describe("gpt2-bpe: GPT-2's r50k_base; tokenizer.json: the model folder's own file; none: token_ids only");
+
 export const TokenSchema = z
   .object({ id: z.number().int(), text: z.string(), position: z.number().int() })
   .meta({ id: 'TraceToken' });
@@ -216,6 +221,8 @@ export const TraceResponseSchema = z
       })
       .meta({ id: 'TraceDims' }),
     tokens: z.array(TokenSchema),
+    tokenizer: TokenizerKindSchema,
+    bos_prepended: z.boolean().describe("true when the model's tokenizer put its BOS token in front of the prompt"),
     positions: z.array(z.number().int()).describe('The selected positions (absolute, ascending)'),
     shapes: z
       .unknown()

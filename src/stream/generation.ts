@@ -8,12 +8,12 @@ import type { ForwardResult, Gpt2Runtime, KvCache } from '../runtime/types.js';
 import type { DoneReason } from '../schemas/stream.js';
 import { SeededRng } from '../sampling/rng.js';
 import { sampleNext } from '../sampling/sample.js';
-import { EOS_TOKEN_ID, findStop } from '../sampling/stopping.js';
+import { findStop } from '../sampling/stopping.js';
 import { logitLens } from '../trace/logit-lens.js';
-import { tokenText } from '../trace/next-token.js';
+import { safeDecode, tokenText } from '../trace/next-token.js';
+import { GPT2_TOKENIZER } from '../tokenizer/model-tokenizer.js';
 import { traceShapes } from '../trace/shapes.js';
 import { summarizeForward, type ForwardSummary } from '../trace/summarize-forward.js';
-import { decode } from '../tokenizer/gpt2-tokenizer.js';
 import type { ForwardGate } from './forward-gate.js';
 import type { Peer } from './peer.js';
 import type { GenerationPlan } from './plan.js';
@@ -36,15 +36,6 @@ export function newShareToken(): string {
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-/** Decode generated ids; ids beyond the GPT-2 tokenizer fall back to per-token placeholders. */
-function textOf(ids: readonly number[]): string {
-  try {
-    return decode(ids);
-  } catch {
-    return ids.map(tokenText).join('');
-  }
-}
 
 export class Generation {
   /** The owner's label for it (per connection: another connection may use the same id for its own). */
@@ -184,6 +175,7 @@ export class Generation {
   ): Promise<{ reason: DoneReason; detail?: string }> {
     const { plan } = this;
     const { params } = plan;
+    const tok = plan.info.tokenizer ?? GPT2_TOKENIZER;
     const P = plan.promptIds.length;
     const cancelled = () => ({ reason: 'cancelled' as const, detail: this.cancelReason ?? undefined });
     this.publishStarted(runtime);
@@ -205,15 +197,17 @@ export class Generation {
       const { tokenId, record } = sampleNext(row, plan.sampling, rng);
       const res = result;
       const lens = params.logit_lens
-        ? await gate.run(() => logitLens(runtime, res.activations, res.logits, [predPos], offset, params.alternatives))
+        ? await gate.run(() =>
+            logitLens(runtime, res.activations, res.logits, [predPos], offset, params.alternatives, tok),
+          )
         : null;
       if (this.stopped()) return cancelled();
       this.tokenIds.push(tokenId);
-      const text = textOf(this.tokenIds);
+      const text = safeDecode(this.tokenIds, tok);
       this.publish('token', {
         index,
         position: P + index,
-        token: { id: tokenId, text: tokenText(tokenId) },
+        token: { id: tokenId, text: tokenText(tokenId, tok) },
         logit: row[tokenId] as number,
         prob: record.prob,
         alternatives: summary.top_k,
@@ -221,7 +215,7 @@ export class Generation {
         sampling: record,
         text,
       });
-      if (params.stop_at_eos && tokenId === EOS_TOKEN_ID) return { reason: 'eos' };
+      if (params.stop_at_eos && tokenId === tok.eosId) return { reason: 'eos' };
       if (params.stop.length > 0 && findStop(text, params.stop)) return { reason: 'stop' };
       if (index + 1 >= params.max_new_tokens) break;
 
@@ -246,7 +240,11 @@ export class Generation {
       model: plan.model,
       share: this.share,
       params: plan.params,
-      prompt_tokens: plan.promptIds.map((id, position) => ({ id, text: tokenText(id), position })),
+      prompt_tokens: plan.promptIds.map((id, position) => ({
+        id,
+        text: tokenText(id, plan.info.tokenizer ?? GPT2_TOKENIZER),
+        position,
+      })),
       hooks: plan.hooks,
       dims: {
         n_layer: d.nLayer,
@@ -280,6 +278,7 @@ export class Generation {
       topK: params.alternatives,
       logitLens: false, // the lens goes into the `token` frame, at the predicting position only
       bins: params.histogram_bins,
+      tokenizer: this.plan.info.tokenizer ?? GPT2_TOKENIZER,
     });
     const summarizeMs = performance.now() - t;
     this.times.summarizeMs += summarizeMs;
@@ -302,14 +301,15 @@ export class Generation {
   private finish(reason: DoneReason, t0: number, detail?: string): void {
     const ids = this.tokenIds;
     let kept = reason === 'eos' ? ids.slice(0, -1) : [...ids];
-    let text = textOf(kept);
+    const tok = this.plan.info.tokenizer ?? GPT2_TOKENIZER;
+    let text = safeDecode(kept, tok);
     let stop: string | null = null;
     const match = reason === 'stop' ? findStop(text, this.plan.params.stop) : null;
     if (match) {
       stop = match.stop;
       text = text.slice(0, match.index);
       // Keep the tokens whose text lies entirely before the stop string.
-      while (kept.length > 0 && textOf(kept).length > match.index) kept = kept.slice(0, -1);
+      while (kept.length > 0 && safeDecode(kept, tok).length > match.index) kept = kept.slice(0, -1);
     }
     const total = performance.now() - t0;
     const active = Math.max(total - this.times.pausedMs, 1e-9);

@@ -1,6 +1,5 @@
 // Greedy continuation with the KV cache: one new token per forward call, never re-running the prompt.
 import type { Gpt2Runtime, KvCache } from '../runtime/types.js';
-import { END_OF_TEXT_ID } from '../tokenizer/gpt2-tokenizer.js';
 import { argmax } from '../sampling/softmax.js';
 import { probOf } from './next-token.js';
 
@@ -20,6 +19,8 @@ export async function greedyContinue(
   past: KvCache,
   maxNewTokens: number,
   stopAtEos: boolean,
+  /** The model's end-of-text id (null: the model has none, so only max_new_tokens stops). */
+  eosId: number | null,
 ): Promise<GreedyResult> {
   const tokens: GreedyResult['tokens'] = [];
   let row = firstRow;
@@ -28,7 +29,7 @@ export async function greedyContinue(
     for (;;) {
       const id = argmax(row);
       tokens.push({ id, prob: probOf(row, id) });
-      if (stopAtEos && id === END_OF_TEXT_ID) return { tokens, stopReason: 'eos' };
+      if (stopAtEos && id === eosId) return { tokens, stopReason: 'eos' };
       if (tokens.length >= maxNewTokens) return { tokens, stopReason: 'max_new_tokens' };
       const step = await runtime.forward({ tokenIds: [id], past: cache, hooks: [] });
       row = step.logits.data.subarray(0, runtime.dims.dVocab); // [1, d_vocab] -> [d_vocab]

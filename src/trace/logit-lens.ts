@@ -1,5 +1,6 @@
 // Logit lens: ln_final + unembedding applied to the residual stream after every block.
 import type { Activation, Gpt2Runtime } from '../runtime/types.js';
+import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import type { LogitLens } from '../schemas/trace.js';
 import { argmax } from '../sampling/softmax.js';
 import { probOf, tokenText } from './next-token.js';
@@ -21,6 +22,7 @@ export async function logitLens(
   positions: readonly number[],
   offset: number,
   topK: number,
+  tokenizer: ModelTokenizer = GPT2_TOKENIZER,
 ): Promise<LogitLens> {
   const { dModel, dVocab } = runtime.dims;
   const stages = lensStages(runtime.dims.nLayer);
@@ -28,7 +30,7 @@ export async function logitLens(
   const finals = positions.map((p) => {
     const row = logits.data.subarray((p - offset) * dVocab, (p - offset + 1) * dVocab); // [d_vocab]
     const id = argmax(row);
-    return { id, text: tokenText(id), prob: probOf(row, id) };
+    return { id, text: tokenText(id, tokenizer), prob: probOf(row, id) };
   });
   const trackIds = [...new Set(finals.map((f) => f.id))];
   // Stage-major rows: [n_stages * n_positions, d_model]
@@ -53,7 +55,7 @@ export async function logitLens(
         return {
           stage,
           layer,
-          top: row.topIds.map((id, t) => ({ id, text: tokenText(id), prob: row.topProbs[t] })),
+          top: row.topIds.map((id, t) => ({ id, text: tokenText(id, tokenizer), prob: row.topProbs[t] })),
           final_top1_prob: row.tracked[trackIds.indexOf(finals[j].id)],
         };
       }),

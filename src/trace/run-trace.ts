@@ -4,10 +4,10 @@ import { badRequest } from '../errors/problem-error.js';
 import type { AppConfig } from '../config.js';
 import type { ModelRegistry, RunnableModelInfo } from '../plugins/model-registry.js';
 import type { TraceRequest, TraceResponse } from '../schemas/trace.js';
-import { encode, decode } from '../tokenizer/gpt2-tokenizer.js';
+import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { greedyContinue } from './greedy.js';
 import { selectModelHooks } from './hook-select.js';
-import { tokenText } from './next-token.js';
+import { safeDecode, tokenText } from './next-token.js';
 import { resolvePositions } from './positions.js';
 import { traceShapes } from './shapes.js';
 import { hooksToFetch, summarizeForward } from './summarize-forward.js';
@@ -21,14 +21,18 @@ export const RAW_VALUES_NOTE =
 const ms = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
 
 /** Prompt -> token ids, with the request rules: exactly one of prompt / token_ids, non-empty, ids in the vocabulary. */
-export function promptTokens(req: Pick<TraceRequest, 'prompt' | 'token_ids'>, dVocab: number): number[] {
+export function promptTokens(
+  req: Pick<TraceRequest, 'prompt' | 'token_ids'>,
+  dVocab: number,
+  tokenizer: ModelTokenizer = GPT2_TOKENIZER,
+): number[] {
   if (req.prompt !== undefined && req.token_ids !== undefined) {
     throw badRequest('prompt_and_token_ids', 'Send either "prompt" or "token_ids", not both.');
   }
   if (req.prompt === undefined && req.token_ids === undefined) {
     throw badRequest('missing_prompt', 'Send a "prompt" (text) or "token_ids" (GPT-2 token ids).');
   }
-  const ids = req.prompt !== undefined ? encode(req.prompt) : [...(req.token_ids as number[])];
+  const ids = req.prompt !== undefined ? tokenizer.encode(req.prompt) : [...(req.token_ids as number[])];
   if (ids.length === 0) throw badRequest('empty_prompt', 'The prompt is empty: it needs at least one token.');
   const bad = ids.filter((id) => id < 0 || id >= dVocab);
   if (bad.length > 0) {
@@ -77,7 +81,8 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
 
   // Everything a request can get wrong is checked before the model is loaded or run.
   const tTok = performance.now();
-  const ids = promptTokens(req, dims.dVocab);
+  const tok = info.tokenizer ?? GPT2_TOKENIZER; // registries built by hand in tests may omit it
+  const ids = promptTokens(req, dims.dVocab, tok);
   const tokenizeMs = ms(tTok);
   checkLengths(ids.length, req.max_new_tokens, info, config.MAX_NEW_TOKENS);
   const hooks = selectModelHooks(req.hooks, dims);
@@ -104,6 +109,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     logitLens: req.logit_lens,
     lensPositions,
     bins: req.histogram_bins,
+    tokenizer: tok,
   });
   const summarizeMs = ms(tSum);
 
@@ -113,14 +119,24 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     runtime.release?.(result.present); // a worker holds it: free it now, not at the next GC
   else {
     const last = result.logits.data.subarray((ids.length - 1) * dims.dVocab, ids.length * dims.dVocab); // [d_vocab]
-    const cont = await greedyContinue(runtime, last, result.present, req.max_new_tokens, req.stop_at_eos).finally(() =>
-      runtime.release?.(result.present),
-    );
+    const cont = await greedyContinue(
+      runtime,
+      last,
+      result.present,
+      req.max_new_tokens,
+      req.stop_at_eos,
+      tok.eosId,
+    ).finally(() => runtime.release?.(result.present));
     const newIds = cont.tokens.map((t) => t.id);
     generated = {
-      tokens: cont.tokens.map((t, i) => ({ id: t.id, text: tokenText(t.id), prob: t.prob, position: ids.length + i })),
-      text: safeDecode(newIds),
-      full_text: safeDecode([...ids, ...newIds]),
+      tokens: cont.tokens.map((t, i) => ({
+        id: t.id,
+        text: tokenText(t.id, tok),
+        prob: t.prob,
+        position: ids.length + i,
+      })),
+      text: safeDecode(newIds, tok),
+      full_text: safeDecode([...ids, ...newIds], tok),
       stop_reason: cont.stopReason,
     };
   }
@@ -137,7 +153,9 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
       d_vocab: dims.dVocab,
       n_ctx: dims.nCtx,
     },
-    tokens: ids.map((id, position) => ({ id, text: tokenText(id), position })),
+    tokens: ids.map((id, position) => ({ id, text: tokenText(id, tok), position })),
+    tokenizer: tok.kind,
+    bos_prepended: req.prompt !== undefined && tok.prependsBos && ids[0] === tok.bosId,
     positions,
     shapes: traceShapes(info.config, ids.length),
     hooks: summary.hooks,
@@ -155,13 +173,4 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     },
     note: RAW_VALUES_NOTE,
   };
-}
-
-/** Decode ids to text; ids beyond the GPT-2 tokenizer (larger d_vocab) fall back to per-token placeholders. */
-function safeDecode(ids: readonly number[]): string {
-  try {
-    return decode(ids);
-  } catch {
-    return ids.map(tokenText).join('');
-  }
 }

@@ -11,6 +11,7 @@ import {
 import { attentionRows } from './attention-rows.js';
 import { lensStages, logitLens } from './logit-lens.js';
 import { tokenText, topKFromLogits } from './next-token.js';
+import type { ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { summarizeTensors } from '../stats/stats-pool.js';
 import { hookSummaryFrom, sliceHook } from './summarize-hook.js';
 
@@ -32,6 +33,8 @@ export interface SummarizeOptions {
    * sensible choice on a machine with idle cores); omitted = always in this thread.
    */
   workerMinValues?: number;
+  /** The model's tokenizer for token texts (default GPT-2's). */
+  tokenizer?: ModelTokenizer;
 }
 
 export interface ForwardSummary {
@@ -88,7 +91,7 @@ export async function summarizeForward(
   const last = result.logits.data.subarray((nNew - 1) * dVocab, nNew * dVocab);
   const top_k = topKFromLogits(last, opts.topK).map((t) => ({
     id: t.id,
-    text: tokenText(t.id),
+    text: tokenText(t.id, opts.tokenizer),
     prob: t.prob,
     logit: t.logit,
   }));
@@ -100,6 +103,7 @@ export async function summarizeForward(
         opts.lensPositions ?? opts.positions,
         opts.offset,
         opts.topK,
+        opts.tokenizer,
       )
     : null;
   return { hooks, attention, logit_lens, top_k };
