@@ -28,6 +28,8 @@ describe('POST /tokenize', () => {
         { id: 318, text: ' is', position: 4 },
       ],
       count: 5,
+      tokenizer: 'gpt2-bpe',
+      bos_prepended: false,
     });
     expect(app.models.list()[0].loaded).toBe(false);
   });
@@ -45,5 +47,23 @@ describe('POST /tokenize', () => {
   ])('%s -> %i %s', async (_what, payload, status, code) => {
     const res = await tokenize(payload);
     expect([res.statusCode, res.json().code]).toEqual([status, code]);
+  });
+
+  it('a llama-family model tokenizes with its own tokenizer.json and says it prepended BOS', async () => {
+    const { testApp } = await import('../helpers/app.js');
+    const other = await testApp({ DEFAULT_MODEL: 'llama-mini' });
+    try {
+      const res = await other.inject({
+        method: 'POST',
+        url: '/tokenize',
+        payload: { text: 'The capital of France is' },
+      });
+      const body = TokenizeResponseSchema.parse(res.json());
+      expect(body.model).toBe('llama-mini');
+      expect(body.tokens.map((t) => t.text)).toEqual(['<|begin_of_text|>', 'The', ' capital', ' of', ' France', ' is']);
+      expect([body.tokenizer, body.bos_prepended, body.ids[0]]).toEqual(['tokenizer.json', true, 2046]);
+    } finally {
+      await other.close();
+    }
   });
 });
