@@ -4,6 +4,8 @@ import { HOOK_SITES, hookName, type Dim as HookDim } from '../hooks/catalogue.js
 import type { Gpt2Dims } from '../runtime/types.js';
 import { DT, GraphBuilder, type Dim } from './onnx-builder.js';
 import { addWeights, layerNorm, type Weights } from './gpt2-ops.js';
+import { addEdits } from '../interventions/edit-graph.js';
+import type { EditSlot } from '../interventions/types.js';
 
 /** Graph input names. Positions are derived from the past length, so they can never disagree with the cache. */
 export const INPUT_IDS = 'input_ids';
@@ -35,12 +37,18 @@ export function hookGraphDims(dims: readonly HookDim[], d: Gpt2Dims): Dim[] {
 
 /**
  * Build the forward graph. `weightsLocation` is model.safetensors relative to where the .onnx file will be written
- * (onnxruntime resolves external data relative to the model file's folder).
+ * (onnxruntime resolves external data relative to the model file's folder). `edits` (interventions) rewrite
+ * their hooks in place, their numbers coming in as extra inputs; without edits the graph is the plain one.
  */
-export function buildGpt2Graph(ckpt: Gpt2Checkpoint, weightsLocation: string): Uint8Array {
+export function buildGpt2Graph(
+  ckpt: Gpt2Checkpoint,
+  weightsLocation: string,
+  edits: readonly EditSlot[] = [],
+): Uint8Array {
   const d = ckpt.dims;
   const g = new GraphBuilder('gpt2');
   const w: Weights = addWeights(g, ckpt, weightsLocation);
+  addEdits(g, edits, POS);
 
   // ---- inputs: ids [pos] and, per layer, past keys/values [head, past_pos, d_head] (past_pos may be 0)
   g.input(INPUT_IDS, DT.INT64, [POS]);
@@ -58,6 +66,15 @@ export function buildGpt2Graph(ckpt: Gpt2Checkpoint, weightsLocation: string): U
     negInf: g.constFloat('const/neg_inf', [-Infinity]),
     sqrtDHead: g.constFloat('const/sqrt_d_head', [Math.sqrt(d.dHead)]),
     headsShape: g.constInt64('const/heads_shape', [-1, d.nHead, d.dHead]),
+    headRepeats: g.constInt64('const/head_repeats', [1, 1, d.nHead]),
+    // [head, head*d_head]: 1 where column c belongs to head h (c / d_head == h), for attn.hook_result
+    headBlocks: g.constFloat(
+      'const/head_blocks',
+      Array.from({ length: d.nHead * d.dModel }, (_, i) =>
+        Math.floor((i % d.dModel) / d.dHead) === Math.floor(i / d.dModel) ? 1 : 0,
+      ),
+      [d.nHead, d.dModel],
+    ),
     modelShape: g.constInt64('const/model_shape', [-1, d.dModel]),
     qkvSplit: g.constInt64('const/qkv_split', [d.dModel, d.dModel, d.dModel]),
   };
@@ -119,6 +136,12 @@ export function buildGpt2Graph(ckpt: Gpt2Checkpoint, weightsLocation: string): U
       `${b}.hook_attn_out`,
     );
     const mid = g.op('Add', [resid, attnOut], `${b}.hook_resid_mid`);
+    // attn.hook_result (opt-in: computed only when fetched): each head's z through its rows of W_O, without
+    // reshaping the weight (which would fold into a second copy of W_O): z tiled to [pos, head, head*d_head],
+    // zeroed outside head h's block, times W_O -> [pos, head, d_model]
+    const zTiled = g.op('Tile', [z, c.headRepeats], undefined, {}, b); // [pos, head, head*d_head]
+    const zBlocks = g.op('Mul', [zTiled, c.headBlocks], undefined, {}, b);
+    g.op('MatMul', [zBlocks, L.attnProjW], `${b}.attn.hook_result`);
 
     // ---- MLP
     const ln2 = layerNorm(g, mid, L.ln2, d.layerNormEps, `${b}.ln2`);

@@ -60,8 +60,20 @@ export class GraphBuilder {
   private readonly outputs: IValueInfoProto[] = [];
   private readonly names = new Set<string>();
   private counter = 0;
+  /** Tensor name -> code that rewrites it (see intercept()). */
+  private readonly intercepts = new Map<string, (raw: string) => void>();
 
   constructor(private readonly graphName: string) {}
+
+  /**
+   * From now on, the node that would produce `name` produces `${name}/unedited` instead, and `rewrite(raw)` runs
+   * right after it; it must add nodes whose last output is `name`. Every later reader of `name` then reads the
+   * rewritten tensor, and so does a graph output of that name: a graph builder needs no change to gain edits.
+   */
+  intercept(name: string, rewrite: (raw: string) => void): void {
+    if (this.names.has(name)) throw new Error(`GraphBuilder: cannot intercept ${name}, it is already produced`);
+    this.intercepts.set(name, rewrite);
+  }
 
   private claim(name: string): string {
     if (this.names.has(name)) throw new Error(`GraphBuilder: tensor name ${name} is used twice`);
@@ -86,14 +98,26 @@ export class GraphBuilder {
         : typeof out === 'string'
           ? [out]
           : [...out];
-    outs.forEach((o) => this.claim(o));
+    const rewrites: [string, (raw: string) => void][] = [];
+    const produced = outs.map((o) => {
+      const rewrite = this.intercepts.get(o);
+      if (!rewrite) return o;
+      this.intercepts.delete(o);
+      rewrites.push([o, rewrite]);
+      return `${o}/unedited`;
+    });
+    produced.forEach((o) => this.claim(o));
     this.nodes.push({
       opType,
-      name: `${outs[0]}#${opType}`,
+      name: `${produced[0]}#${opType}`,
       input: [...inputs],
-      output: outs,
+      output: produced,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
+    for (const [o, rewrite] of rewrites) {
+      rewrite(`${o}/unedited`);
+      if (!this.names.has(o)) throw new Error(`GraphBuilder: the rewrite of ${o} did not produce it`);
+    }
     return outs;
   }
 
@@ -150,6 +174,9 @@ export class GraphBuilder {
   }
 
   encode(docString = ''): Uint8Array {
+    if (this.intercepts.size > 0) {
+      throw new Error(`GraphBuilder: intercepted tensors never produced: ${[...this.intercepts.keys()].join(', ')}`);
+    }
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       opsetImport: [{ domain: '', version: OPSET }],

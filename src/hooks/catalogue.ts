@@ -17,6 +17,11 @@ export interface HookSite {
   dims: readonly Dim[];
   /** One line for docs and the page. */
   description: string;
+  /**
+   * Opt-in: computed only when asked for by a pattern that names the site itself (`blocks.*.attn.hook_result`),
+   * never by a broad glob (`blocks.3.*`) or the default overview. For large tensors that cost extra work.
+   */
+  optIn?: boolean;
 }
 
 /** GPT-2, in forward order. */
@@ -76,6 +81,13 @@ export const HOOK_SITES: readonly HookSite[] = [
     perLayer: true,
     dims: ['pos', 'head', 'd_head'],
     description: 'pattern @ V per head, before the output projection',
+  },
+  {
+    site: 'attn.hook_result',
+    perLayer: true,
+    dims: ['pos', 'head', 'd_model'],
+    description: "Each head's write into the residual: z[:, h] @ W_O[h] (no b_O; sums over heads to attn_out - b_O)",
+    optIn: true,
   },
   {
     site: 'hook_attn_out',

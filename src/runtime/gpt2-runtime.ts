@@ -7,6 +7,8 @@ import { INPUT_IDS, pastKey, pastValue, presentKey, presentValue } from '../grap
 import { LENS_K, LENS_ROWS, LENS_TOP_IDS, LENS_TOP_PROBS, LENS_TRACK_IDS, LENS_TRACKED } from '../graph/build-lens.js';
 import { cacheReleased, Gpt2KvCache, type CachedTensor } from './kv-cache.js';
 import { guardedRun, type RuntimeLogger } from './ort-guard.js';
+import { editFeeds } from '../interventions/feeds.js';
+import { editKey, type EditSlot, slotOf } from '../interventions/types.js';
 import {
   familyOf,
   kvHeadsOf,
@@ -34,6 +36,8 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
   /** Caches handed to release(): refused from then on, as a worker-backed runtime must (its tensors are gone). */
   private readonly released = new WeakSet<Gpt2KvCache>();
   private disposed = false;
+  /** Edit-graph sessions by edit structure (editKey), most recently used last; created on first use. */
+  private readonly editSessions = new Map<string, Promise<InferenceSession>>();
 
   constructor(
     readonly name: string,
@@ -41,6 +45,10 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     private readonly forwardSession: InferenceSession,
     private readonly lensSession: InferenceSession,
     private readonly logger?: RuntimeLogger,
+    /** Opens a session over the forward graph with these edits (load.ts); absent: interventions are refused. */
+    private readonly openEditSession?: (slots: EditSlot[]) => Promise<InferenceSession>,
+    /** How many edit structures keep a session (least recently used closed first). */
+    private readonly maxEditSessions = 4,
   ) {
     this.hookNames = Object.freeze(allHookNames(dims.nLayer, familyOf(dims)));
     this.hookSet = new Set(this.hookNames);
@@ -95,10 +103,19 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     fetches.add('logits');
     for (let i = 0; i < d.nLayer; i++) fetches.add(presentKey(i)).add(presentValue(i));
 
+    const edits = req.interventions ?? [];
+    let session = this.forwardSession;
+    if (edits.length > 0) {
+      session = await this.editSession(edits.map(slotOf));
+      // per-call numbers of every edit: [pos, ...rest] over the new positions
+      for (const f of editFeeds(edits, past.length, ids.length))
+        feeds[f.name] = new ort.Tensor('float32', f.data, f.dims);
+    }
+
     const t0 = performance.now();
-    const out = await guardedRun(this.forwardSession, feeds, [...fetches], {
+    const out = await guardedRun(session, feeds, [...fetches], {
       model: this.name,
-      graph: 'forward',
+      graph: edits.length > 0 ? 'forward+edits' : 'forward',
       logger: this.logger,
     });
     const runMs = performance.now() - t0;
@@ -174,7 +191,30 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await Promise.all([this.forwardSession.release(), this.lensSession.release()]);
+    const edits = [...this.editSessions.values()].map((p) => p.then((s) => s.release()).catch(() => undefined));
+    this.editSessions.clear();
+    await Promise.all([this.forwardSession.release(), this.lensSession.release(), ...edits]);
+  }
+
+  /** The session for an edit structure: cached, least recently used closed beyond maxEditSessions. */
+  private editSession(slots: EditSlot[]): Promise<InferenceSession> {
+    if (!this.openEditSession) {
+      throw unprocessable('interventions_unsupported', `${this.name} was loaded without intervention support.`);
+    }
+    const key = editKey(slots);
+    let p = this.editSessions.get(key);
+    if (p) this.editSessions.delete(key);
+    else {
+      p = this.openEditSession(slots);
+      p.catch(() => this.editSessions.delete(key));
+    }
+    this.editSessions.set(key, p);
+    while (this.editSessions.size > this.maxEditSessions) {
+      const [oldest, old] = this.editSessions.entries().next().value as [string, Promise<InferenceSession>];
+      this.editSessions.delete(oldest);
+      old.then((s) => s.release()).catch(() => undefined);
+    }
+    return p;
   }
 
   private assertOpen(): void {

@@ -10,6 +10,7 @@ import { buildLlamaGraph, buildLlamaLensGraph } from '../graph/build-llama.js';
 import { ModelRunError, type RuntimeLogger } from './ort-guard.js';
 import { OrtGpt2Runtime } from './gpt2-runtime.js';
 import type { Gpt2Runtime } from './types.js';
+import type { EditSlot } from '../interventions/types.js';
 
 export interface LoadOptions {
   /** The model's name in logs and errors (e.g. the folder name). */
@@ -98,7 +99,17 @@ export async function loadGpt2Runtime(dir: string, options: LoadOptions): Promis
       },
       'model loaded',
     );
-    return new OrtGpt2Runtime(options.name, ckpt.dims, forward, lens, options.logger);
+    // Edit graphs (interventions) are built and opened on first use, one per edit structure.
+    const openEdits = async (slots: EditSlot[]) => {
+      const t1 = performance.now();
+      const s = await ort.InferenceSession.create(buildGpt2Graph(ckpt, location, slots), opts);
+      options.logger?.info(
+        { model: options.name, edits: slots.length, loadMs: Math.round(performance.now() - t1) },
+        'edit graph loaded',
+      );
+      return s;
+    };
+    return new OrtGpt2Runtime(options.name, ckpt.dims, forward, lens, options.logger, openEdits);
   } catch (err) {
     await forward?.release();
     options.logger?.error({ model: options.name, err }, 'onnxruntime could not create a session');

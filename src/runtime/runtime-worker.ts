@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       // Looked up before the first await, so a `release` queued behind this request cannot pull the cache away.
       const past = m.past === undefined ? undefined : caches.get(m.past);
       if (m.past !== undefined && !past) throw cacheReleased(init.name, undefined, 'its worker no longer holds it');
-      const r = await rt.forward({ tokenIds: m.tokenIds, past, hooks: m.hooks });
+      const r = await rt.forward({ tokenIds: m.tokenIds, past, hooks: m.hooks, interventions: m.interventions });
       const present = r.present as Gpt2KvCache;
       const id = nextCacheId++;
       caches.set(id, present);

@@ -1,6 +1,7 @@
 // The runtime contract: what the trace service and the stream ask of a loaded GPT-2 model.
 // Implemented by src/runtime/gpt2-runtime.ts on an onnxruntime-node session over the graph
 // built by src/graph/. Everything here is batch 1; activations carry no batch axis.
+import type { ResolvedIntervention } from '../interventions/types.js';
 
 /**
  * Which graph family runs a model: `gpt2` (LayerNorm, learned positions, GELU MLP) or `llama` (RMSNorm, RoPE,
@@ -58,6 +59,11 @@ export interface ForwardRequest {
   past?: KvCache;
   /** Exact hook names (already expanded from patterns) to fetch; logits are always returned. */
   hooks: readonly string[];
+  /**
+   * Edits applied during this call, in order (src/interventions/). Omitted or empty: the plain graph runs.
+   * Fetched hooks show the edited values; the present cache holds the keys/values of the edited run.
+   */
+  interventions?: readonly ResolvedIntervention[];
 }
 
 export interface ForwardResult {

@@ -1,5 +1,6 @@
 // Messages between WorkerRuntime (main thread) and runtime-worker (worker thread).
 import { ProblemError } from '../errors/problem-error.js';
+import type { ResolvedIntervention } from '../interventions/types.js';
 import type { Activation, Gpt2Dims, LensRequest, LensRow } from './types.js';
 
 /**
@@ -8,7 +9,14 @@ import type { Activation, Gpt2Dims, LensRequest, LensRow } from './types.js';
  * answers what it already received, releases its sessions and exits.
  */
 export type WorkerRequest =
-  | { op: 'forward'; id: number; tokenIds: number[]; past?: number; hooks: string[] }
+  | {
+      op: 'forward';
+      id: number;
+      tokenIds: number[];
+      past?: number;
+      hooks: string[];
+      interventions?: ResolvedIntervention[];
+    }
   | { op: 'lens'; id: number; req: LensRequest }
   | { op: 'stats'; id: number }
   | { op: 'release'; caches: number[] }

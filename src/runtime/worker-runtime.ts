@@ -86,7 +86,14 @@ export class WorkerRuntime implements Gpt2Runtime {
     const past = req.past === undefined ? undefined : this.checkCache(req.past);
     const slot = past ? this.slots[past.slot]! : this.leastBusy();
     const { reply, epoch } = await slot.call(
-      (id) => ({ op: 'forward', id, tokenIds: [...req.tokenIds], past: past?.id, hooks: [...req.hooks] }),
+      (id) => ({
+        op: 'forward',
+        id,
+        tokenIds: [...req.tokenIds],
+        past: past?.id,
+        hooks: [...req.hooks],
+        ...(req.interventions?.length ? { interventions: [...req.interventions] } : {}),
+      }),
       past?.epoch,
       () => cacheReleased(this.name, past?.length, 'the worker holding it stopped and was restarted'),
     );

@@ -59,11 +59,14 @@ export function selectHooks(
 ): string[] {
   const chosen = new Set<string>();
   const unmatched: string[] = [];
+  const optIn = HOOK_SITES.filter((s) => s.optIn).map((s) => s.site);
   for (const pattern of patterns) {
     const re = globToRegExp(pattern.trim());
+    // an opt-in site (attn.hook_result) matches only a pattern that names it, never a broad glob
+    const skip = optIn.filter((site) => !pattern.includes(site));
     let hit = false;
     for (const name of hookNames) {
-      if (re.test(name)) {
+      if (re.test(name) && !skip.some((site) => name.endsWith(`.${site}`) || name === site)) {
         chosen.add(name);
         hit = true;
       }

@@ -28,7 +28,7 @@ describe('forward errors', () => {
     [{ tokenIds: [-1], hooks: [] }, 400, 'invalid_token_id'],
     [{ tokenIds: [1.5], hooks: [] }, 400, 'invalid_token_id'],
     [{ tokenIds: [1], hooks: ['blocks.3.hook_resid_pre'] }, 400, 'unknown_hook'],
-    [{ tokenIds: [1], hooks: ['blocks.0.attn.hook_result'] }, 400, 'unknown_hook'],
+    [{ tokenIds: [1], hooks: ['blocks.0.attn.hook_rot_q'] }, 400, 'unknown_hook'],
     [{ tokenIds: Array(65).fill(1), hooks: [] }, 422, 'context_length_exceeded'],
     [{ tokenIds: [1], hooks: [], past: { length: 0 } }, 400, 'foreign_cache'],
   ])('%j -> %i %s', async (req, status, code) => {

@@ -13,6 +13,19 @@ describe('selectHooks', () => {
     ]);
   });
 
+  it('the opt-in attn.hook_result comes only from a pattern that names it', () => {
+    expect(selectHooks(['blocks.1.*'], names, 2)).not.toContain('blocks.1.attn.hook_result');
+    expect(selectHooks(['*'], names, 2)).not.toContain('blocks.0.attn.hook_result');
+    expect(selectHooks(['blocks.*.attn.hook_result'], names, 2)).toEqual([
+      'blocks.0.attn.hook_result',
+      'blocks.1.attn.hook_result',
+    ]);
+    expect(selectHooks(['blocks.1.attn.hook_result', 'blocks.1.attn.hook_z'], names, 2)).toEqual([
+      'blocks.1.attn.hook_z',
+      'blocks.1.attn.hook_result',
+    ]);
+  });
+
   it('`*` crosses dots: *resid_post and blocks.1.*', () => {
     expect(selectHooks(['*resid_post'], names, 2)).toEqual(['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post']);
     const block1 = selectHooks(['blocks.1.*'], names, 2);

@@ -20,3 +20,7 @@ for p in tiny-llama3 tiny-smollm tiny-qwen2 tiny-qwen3 tiny-mistral; do
   $PY tools/checkpoint/make_random_llama.py --preset $p --out test/fixtures/$p
   $PY tools/reference/llama_reference.py test/fixtures/$p test/fixtures/reference/$p.safetensors --ids $LLAMA_IDS --greedy 8
 done
+# interventions: the cases (seeded vectors) and the reference outputs on both dtypes
+$PY tools/reference/intervention_cases.py test/fixtures/reference/intervention-cases.json
+$PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2 test/fixtures/reference/tiny-gpt2.interventions.safetensors --cases test/fixtures/reference/intervention-cases.json
+$PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2-fp16 test/fixtures/reference/tiny-gpt2-fp16.interventions.safetensors --cases test/fixtures/reference/intervention-cases.json
