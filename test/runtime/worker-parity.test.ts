@@ -1,6 +1,8 @@
 // WorkerRuntime vs the in-process runtime: every hook bit-identical, KV-cached decoding through handles = full recompute.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveInterventions } from '../../src/interventions/resolve.js';
 import { loadGpt2Runtime } from '../../src/runtime/load.js';
+import { InterventionsSchema } from '../../src/schemas/interventions.js';
 import type { ForwardResult, Gpt2Runtime, KvCache } from '../../src/runtime/types.js';
 import { WorkerRuntime } from '../../src/runtime/worker-runtime.js';
 import { loadReference, maxAbsDiff, TINY, TINY_FP16, type Reference } from './reference.js';
@@ -70,6 +72,24 @@ describe.each(cases)('$file through $workers worker(s)', ({ model, file, workers
       expect(differences(a, b, hooks)).toEqual([]);
       expect(maxAbsDiff(b.logits.data, full.logits.data.subarray(t * V, (t + 1) * V))).toBeLessThan(1e-5);
     }
+  });
+
+  it('interventions cross into the worker: an edited forward is bit-identical to the in-process one', async () => {
+    const ivs = resolveInterventions(
+      InterventionsSchema.parse([
+        { hook: 'blocks.1.attn.hook_z', heads: [1], op: 'zero' },
+        { hook: 'blocks.0.hook_resid_post', positions: 'last', op: 'add', vector: new Array(32).fill(0.25) },
+      ]),
+      { dims: local.dims, promptLength: ref.ids.length, max: 8 },
+    );
+    const hooks = ['blocks.1.attn.hook_z', 'blocks.2.hook_resid_post'];
+    const [a, b] = await Promise.all([
+      local.forward({ tokenIds: ref.ids, hooks, interventions: ivs }),
+      threaded.forward({ tokenIds: ref.ids, hooks, interventions: ivs }),
+    ]);
+    expect(differences(a, b, hooks)).toEqual([]);
+    const clean = await threaded.forward({ tokenIds: ref.ids, hooks });
+    expect(differences(clean, b, hooks)).toEqual(['logits', ...hooks]);
   });
 
   it('greedy continuation through handles gives the reference tokens', async () => {
