@@ -103,16 +103,24 @@ function applyRope(g: GraphBuilder, x: string, cos: string, sin: string, half: s
 /** Names of the weights a llama graph reads for the final norm and unembedding (shared with the lens graph). */
 const unembedName = (s: LlamaGraphSpec) => (s.tied ? 'model.embed_tokens.weight' : 'lm_head.weight');
 
+import { addEdits } from '../interventions/edit-graph.js';
+import type { EditSlot } from '../interventions/types.js';
+
 /**
  * Build the forward graph. `locations` maps each shard's file name to the name onnxruntime should open
  * (the real file behind a symlink); weights are external data, never copied.
  */
-export function buildLlamaGraph(ckpt: LlamaCheckpoint, locations: ReadonlyMap<string, string>): Uint8Array {
+export function buildLlamaGraph(
+  ckpt: LlamaCheckpoint,
+  locations: ReadonlyMap<string, string>,
+  edits: readonly EditSlot[] = [],
+): Uint8Array {
   const d = ckpt.dims;
   const s = ckpt.spec;
   const kv = d.nKvHeads ?? d.nHead;
   const rep = d.nHead / kv;
   const g = new GraphBuilder(s.modelType);
+  addEdits(g, edits, POS); // interventions rewrite their hooks in place (src/interventions/edit-graph.ts)
   const seen = new Map<string, string>(); // tied embeddings: embed_tokens is read twice, declared once
   const W = (name: string) => {
     let t = seen.get(name);

@@ -5,11 +5,15 @@ import { parseHookName, type Dim } from '../hooks/catalogue.js';
 import type { Applied, InterventionInput } from '../schemas/interventions.js';
 import { encode } from '../tokenizer/gpt2-tokenizer.js';
 import type { ResolvedIntervention } from './types.js';
+import type { ModelFamily } from '../runtime/types.js';
 
 /** The model sizes resolution needs (a subset of Gpt2Dims). */
 export interface InterventionDims {
+  family?: ModelFamily;
   nLayer: number;
   nHead: number;
+  /** Key/value heads of grouped-query attention (llama family hook_k / hook_v); omitted = nHead. */
+  nKvHeads?: number;
   dModel: number;
   dHead: number;
   dMlp: number;
@@ -103,13 +107,14 @@ export function resolveInterventions(list: readonly InterventionInput[], o: Reso
     query_pos: 0,
     key_pos: 0,
     head: d.nHead,
+    kv_head: d.nKvHeads ?? d.nHead,
     d_model: d.dModel,
     d_head: d.dHead,
     d_mlp: d.dMlp,
     d_vocab: d.dVocab,
   };
   return list.map((iv, i) => {
-    const parsed = parseHookName(iv.hook, d.nLayer);
+    const parsed = parseHookName(iv.hook, d.nLayer, d.family ?? 'gpt2');
     if (!parsed) {
       fail(
         'unknown_hook',
@@ -126,16 +131,26 @@ export function resolveInterventions(list: readonly InterventionInput[], o: Reso
     }
     const rest = parsed.site.dims.slice(1).map((w) => axis[w]);
     const last = rest[rest.length - 1];
-    const hasHead = parsed.site.dims.includes('head');
+    const headAxis = parsed.site.dims.includes('kv_head')
+      ? 'kv_head'
+      : parsed.site.dims.includes('head')
+        ? 'head'
+        : null;
     let heads: number[] | null = null;
     if (iv.heads !== undefined) {
-      if (!hasHead)
-        fail(
+      if (headAxis === null)
+        return fail(
           'heads_without_head_axis',
           fieldOf(i, 'heads'),
           `${iv.hook} has no head axis (dims ${parsed.site.dims.join(', ')}).`,
         );
-      heads = checkList(iv.heads, d.nHead, fieldOf(i, 'heads'), 'head_out_of_range', 'has heads');
+      heads = checkList(
+        iv.heads,
+        axis[headAxis],
+        fieldOf(i, 'heads'),
+        'head_out_of_range',
+        `has ${headAxis === 'kv_head' ? 'key/value ' : ''}heads`,
+      );
     }
     const index =
       iv.index === undefined

@@ -60,6 +60,7 @@ async function buildGraphs(dir: string) {
       folder: path.dirname(weights),
       forwardGraph: buildGpt2Graph(ckpt, location),
       lensGraph: buildLensGraph(ckpt, location),
+      editGraph: (slots: EditSlot[]) => buildGpt2Graph(ckpt, location, slots),
     };
   }
   const ckpt = any.ckpt;
@@ -76,6 +77,7 @@ async function buildGraphs(dir: string) {
     folder,
     forwardGraph: buildLlamaGraph(ckpt, locations),
     lensGraph: buildLlamaLensGraph(ckpt, locations),
+    editGraph: (slots: EditSlot[]) => buildLlamaGraph(ckpt, locations, slots),
   };
 }
 
@@ -102,7 +104,7 @@ export async function loadGpt2Runtime(dir: string, options: LoadOptions): Promis
     // Edit graphs (interventions) are built and opened on first use, one per edit structure.
     const openEdits = async (slots: EditSlot[]) => {
       const t1 = performance.now();
-      const s = await ort.InferenceSession.create(buildGpt2Graph(ckpt, location, slots), opts);
+      const s = await ort.InferenceSession.create(ckpt.editGraph(slots), opts);
       options.logger?.info(
         { model: options.name, edits: slots.length, loadMs: Math.round(performance.now() - t1) },
         'edit graph loaded',

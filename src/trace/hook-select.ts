@@ -59,7 +59,9 @@ export function selectHooks(
 ): string[] {
   const chosen = new Set<string>();
   const unmatched: string[] = [];
-  const optIn = HOOK_SITES.filter((s) => s.optIn).map((s) => s.site);
+  const optIn = hookSitesFor(family)
+    .filter((s) => s.optIn)
+    .map((s) => s.site);
   for (const pattern of patterns) {
     const re = globToRegExp(pattern.trim());
     // an opt-in site (attn.hook_result) matches only a pattern that names it, never a broad glob

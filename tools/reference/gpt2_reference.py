@@ -9,7 +9,7 @@ lens of every layer's resid_post, and a greedy continuation.
 Usage:
   /usr/bin/python3 tools/reference/gpt2_reference.py MODEL_DIR OUT.safetensors --ids 464,3139,286 [--greedy 8] [--top-k 5]
   /usr/bin/python3 tools/reference/gpt2_reference.py MODEL_DIR OUT.safetensors --cases CASES.json
-    (interventions: every case's hooks, last-position logits and intervened greedy tokens, see intervention_cases)
+    (interventions: every case's hooks, last-position logits and intervened greedy tokens, see run_cases)
 """
 import argparse
 import json
@@ -210,32 +210,32 @@ def lens(rows, w, cfg, k, track):  # [n, d] -> top-k ids/probs [n, k], tracked p
     return top, np.take_along_axis(probs, top, axis=-1), probs[:, track]
 
 
-def intervened(ids, w, cfg, interventions, n_prompt):
-    """One run with interventions; patch sources run clean first (once each)."""
+def intervened(fwd, ids, interventions, n_prompt):
+    """One run of fwd(ids, hooks) with interventions; patch sources run clean first (once each)."""
     sources = {}
     for k, iv in enumerate(interventions):
         if iv["op"] == "patch":
-            sources[k] = gpt2(np.array(iv["source"]["token_ids"]), w, cfg)[iv["hook"]]
-    return gpt2(np.array(ids), w, cfg, Hooks(interventions, n_prompt, sources))
+            sources[k] = fwd(np.array(iv["source"]["token_ids"]), Hooks())[iv["hook"]]
+    return fwd(np.array(ids), Hooks(interventions, n_prompt, sources))
 
 
-def intervention_cases(args, cfg, w):
+def run_cases(cases_path, out_path, fwd):
     """Every case of CASES.json: {name, ids, interventions, greedy}. Writes `<name>/<hook>` for every hook,
     `<name>/logits_last` [d_vocab] and, in the metadata, the greedy tokens by full recompute with the
     interventions in force (their margins must exceed 1e-3, so float32 noise cannot flip them)."""
-    cases = json.load(open(args.cases))["cases"]
+    cases = json.load(open(cases_path))["cases"]
     out, meta = {}, {"generator": "tools/reference/gpt2_reference.py --cases (numpy float64, stored as float32)"}
     greedy_all = {}
     for case in cases:
         name, ids, ivs = case["name"], case["ids"], case["interventions"]
-        hooks = intervened(ids, w, cfg, ivs, len(ids))
+        hooks = intervened(fwd, ids, ivs, len(ids))
         for k, v in hooks.items():
             if k != "logits":
                 out[f"{name}/{k}"] = v
         out[f"{name}/logits_last"] = hooks["logits"][-1]
         seq, margins = list(ids), []
         for _ in range(case.get("greedy", 0)):
-            last = intervened(seq, w, cfg, ivs, len(ids))["logits"][-1]
+            last = intervened(fwd, seq, ivs, len(ids))["logits"][-1]
             order = np.argsort(-last, kind="stable")
             margins.append(float(last[order[0]] - last[order[1]]))
             seq.append(int(order[0]))
@@ -243,8 +243,8 @@ def intervention_cases(args, cfg, w):
             raise SystemExit(f"case {name}: greedy margin {min(margins):.3g} is too small to test; change the case")
         greedy_all[name] = seq[len(ids) :]
     meta["greedy_ids"] = json.dumps(greedy_all)
-    save_safetensors(args.out, out, meta)
-    print(f"wrote {args.out}: {len(cases)} cases, {len(out)} tensors")
+    save_safetensors(out_path, out, meta)
+    print(f"wrote {out_path}: {len(cases)} cases, {len(out)} tensors")
 
 
 def main():
@@ -259,7 +259,7 @@ def main():
     cfg = json.load(open(f"{args.model_dir}/config.json"))
     w = load_safetensors(f"{args.model_dir}/model.safetensors")
     if args.cases:
-        return intervention_cases(args, cfg, w)
+        return run_cases(args.cases, args.out, lambda ids, hooks: gpt2(ids, w, cfg, hooks))
     ids = [int(t) for t in args.ids.split(",")]
 
     hooks = gpt2(np.array(ids), w, cfg)

@@ -1,7 +1,9 @@
 """Writes test/fixtures/reference/intervention-cases.json: one case per op and selector form on the tiny fixture
 (3 layers, d_model 32, 4 heads of d_head 8, d_mlp 128). Vectors are seeded draws, so the file is reproducible.
 
-Usage: /usr/bin/python3 tools/reference/intervention_cases.py OUT.json
+Also llama-family cases on tiny-qwen2 (2 layers, d_model 64, 8 heads / 2 key-value heads of d_head 8, d_mlp 64).
+
+Usage: /usr/bin/python3 tools/reference/intervention_cases.py OUT.json [--llama]
 """
 import json
 import sys
@@ -47,6 +49,21 @@ cases = [
         ],
     ),
 ]
+LLAMA_IDS = [5, 17, 99, 3, 42, 64, 8, 120, 77, 31]
+LLAMA_SOURCE = [5, 17, 99, 3, 42, 11, 8, 120, 77, 31]
+llama_cases = [
+    case("zero_heads", [{"hook": "blocks.0.attn.hook_z", "heads": [1, 6], "op": "zero"}], ids=LLAMA_IDS),
+    case("zero_kv_head", [{"hook": "blocks.1.attn.hook_v", "heads": [1], "op": "zero"}], ids=LLAMA_IDS),
+    case("mean_neurons", [{"hook": "blocks.0.mlp.hook_post", "index": [2, 40], "op": "mean"}], greedy=0, ids=LLAMA_IDS),
+    case("scale_rot_k", [{"hook": "blocks.1.attn.hook_rot_k", "heads": [0], "op": "scale", "factor": -1.5}], ids=LLAMA_IDS),
+    case("add_steer", [{"hook": "blocks.1.hook_resid_pre", "positions": "last", "op": "add", "vector": vec(64), "scale": 2.0}], ids=LLAMA_IDS),
+    case("set_gate", [{"hook": "blocks.0.mlp.hook_pre_linear", "positions": [2, -2], "op": "set", "vector": vec(64)}], ids=LLAMA_IDS),
+    case("clamp_norm", [{"hook": "blocks.1.ln2.hook_normalized", "op": "clamp", "min": -1.0, "max": 1.0}], ids=LLAMA_IDS),
+    case("project_out", [{"hook": "blocks.0.hook_resid_mid", "op": "project", "vector": vec(64)}], ids=LLAMA_IDS),
+    case("patch_resid", [{"hook": "blocks.0.hook_resid_post", "positions": [5], "op": "patch", "source": {"token_ids": LLAMA_SOURCE}}], ids=LLAMA_IDS),
+]
+if "--llama" in sys.argv:
+    cases = llama_cases
 with open(sys.argv[1], "w") as f:
     json.dump({"cases": cases}, f, indent=1)
     f.write("\n")

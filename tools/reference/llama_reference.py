@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt2_reference import load_safetensors, save_safetensors, softmax  # noqa: E402
+from gpt2_reference import Hooks, load_safetensors, run_cases, save_safetensors, softmax  # noqa: E402
 
 
 def load_weights(model_dir):
@@ -67,7 +67,7 @@ def rms_norm(x, w, eps, hooks=None, prefix=None):
     normalized = x / scale
     if hooks is not None:
         hooks[f"{prefix}.hook_scale"] = scale[..., 0]
-        hooks[f"{prefix}.hook_normalized"] = normalized
+        normalized = hooks.edit(f"{prefix}.hook_normalized", normalized)
     return normalized * w
 
 
@@ -90,8 +90,8 @@ def layer_windows(cfg, n):
     return [win if t == "sliding_attention" else None for t in types]
 
 
-def forward(ids, w, cfg):
-    hooks = {}
+def forward(ids, w, cfg, hooks=None):
+    hooks = Hooks() if hooks is None else hooks
     n_layer = cfg["num_hidden_layers"]
     H = cfg["num_attention_heads"]
     KV = cfg.get("num_key_value_heads") or H
@@ -113,22 +113,24 @@ def forward(ids, w, cfg):
         y = x @ w[f"{name}.weight"].T
         return y + w[f"{name}.bias"] if bias else y
 
-    x = w["model.embed_tokens.weight"][ids]
-    hooks["hook_embed"] = x
+    x = hooks.edit("hook_embed", w["model.embed_tokens.weight"][ids])
     for i in range(n_layer):
         p, m = f"blocks.{i}", f"model.layers.{i}"
-        hooks[f"{p}.hook_resid_pre"] = x
+        x = hooks.edit(f"{p}.hook_resid_pre", x)
         a = rms_norm(x, w[f"{m}.input_layernorm.weight"], eps, hooks, f"{p}.ln1")
         q = lin(a, f"{m}.self_attn.q_proj", qkv_bias).reshape(T, H, dh)
         k = lin(a, f"{m}.self_attn.k_proj", qkv_bias).reshape(T, KV, dh)
         v = lin(a, f"{m}.self_attn.v_proj", qkv_bias).reshape(T, KV, dh)
-        hooks[f"{p}.attn.hook_q"], hooks[f"{p}.attn.hook_k"], hooks[f"{p}.attn.hook_v"] = q, k, v
+        q = hooks.edit(f"{p}.attn.hook_q", q)
+        k = hooks.edit(f"{p}.attn.hook_k", k)
+        v = hooks.edit(f"{p}.attn.hook_v", v)
         if mt == "qwen3":
             q = rms_norm(q, w[f"{m}.self_attn.q_norm.weight"], eps)
             k = rms_norm(k, w[f"{m}.self_attn.k_norm.weight"], eps)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
-        hooks[f"{p}.attn.hook_rot_q"], hooks[f"{p}.attn.hook_rot_k"] = q, k
+        q = hooks.edit(f"{p}.attn.hook_rot_q", q)
+        k = hooks.edit(f"{p}.attn.hook_rot_k", k)
         rep = H // KV
         k_full = np.repeat(k, rep, axis=1)  # repeat_kv: head h reads kv head h // rep
         v_full = np.repeat(v, rep, axis=1)
@@ -141,22 +143,20 @@ def forward(ids, w, cfg):
         pattern = softmax(scores)
         hooks[f"{p}.attn.hook_pattern"] = pattern
         z = np.einsum("hqk,khd->qhd", pattern, v_full)  # [T, H, dh]
-        hooks[f"{p}.attn.hook_z"] = z
+        z = hooks.edit(f"{p}.attn.hook_z", z)
         attn_out = lin(z.reshape(T, H * dh), f"{m}.self_attn.o_proj", o_bias)
-        hooks[f"{p}.hook_attn_out"] = attn_out
-        mid = x + attn_out
-        hooks[f"{p}.hook_resid_mid"] = mid
+        attn_out = hooks.edit(f"{p}.hook_attn_out", attn_out)
+        mid = hooks.edit(f"{p}.hook_resid_mid", x + attn_out)
         b = rms_norm(mid, w[f"{m}.post_attention_layernorm.weight"], eps, hooks, f"{p}.ln2")
         mlp_bias = cfg.get("mlp_bias", False)
         gate = lin(b, f"{m}.mlp.gate_proj", mlp_bias)
         up = lin(b, f"{m}.mlp.up_proj", mlp_bias)
-        hooks[f"{p}.mlp.hook_pre"], hooks[f"{p}.mlp.hook_pre_linear"] = gate, up
+        gate = hooks.edit(f"{p}.mlp.hook_pre", gate)
+        up = hooks.edit(f"{p}.mlp.hook_pre_linear", up)
         post = gate / (1.0 + np.exp(-gate)) * up  # silu(gate) * up
-        hooks[f"{p}.mlp.hook_post"] = post
-        mlp_out = lin(post, f"{m}.mlp.down_proj", mlp_bias)
-        hooks[f"{p}.hook_mlp_out"] = mlp_out
-        x = mid + mlp_out
-        hooks[f"{p}.hook_resid_post"] = x
+        post = hooks.edit(f"{p}.mlp.hook_post", post)
+        mlp_out = hooks.edit(f"{p}.hook_mlp_out", lin(post, f"{m}.mlp.down_proj", mlp_bias))
+        x = hooks.edit(f"{p}.hook_resid_post", mid + mlp_out)
     xf = rms_norm(x, w["model.norm.weight"], eps, hooks, "ln_final")
     hooks["logits"] = xf @ unembed(w, cfg).T
     return hooks
@@ -177,12 +177,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model_dir")
     ap.add_argument("out")
-    ap.add_argument("--ids", required=True)
+    ap.add_argument("--ids")
+    ap.add_argument("--cases", help="interventions: CASES.json (see gpt2_reference.run_cases)")
     ap.add_argument("--greedy", type=int, default=8)
     ap.add_argument("--top-k", type=int, default=5)
     args = ap.parse_args()
     cfg = json.load(open(os.path.join(args.model_dir, "config.json")))
     w = load_weights(args.model_dir)
+    if args.cases:
+        return run_cases(args.cases, args.out, lambda ids, hooks: forward(ids, w, cfg, hooks))
     ids = [int(t) for t in args.ids.split(",")]
     hooks = forward(np.array(ids), w, cfg)
     seq, margins = list(ids), []

@@ -24,3 +24,5 @@ done
 $PY tools/reference/intervention_cases.py test/fixtures/reference/intervention-cases.json
 $PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2 test/fixtures/reference/tiny-gpt2.interventions.safetensors --cases test/fixtures/reference/intervention-cases.json
 $PY tools/reference/gpt2_reference.py test/fixtures/tiny-gpt2-fp16 test/fixtures/reference/tiny-gpt2-fp16.interventions.safetensors --cases test/fixtures/reference/intervention-cases.json
+$PY tools/reference/intervention_cases.py test/fixtures/reference/llama-intervention-cases.json --llama
+$PY tools/reference/llama_reference.py test/fixtures/tiny-qwen2 test/fixtures/reference/tiny-qwen2.interventions.safetensors --cases test/fixtures/reference/llama-intervention-cases.json
