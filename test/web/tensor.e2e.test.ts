@@ -144,6 +144,44 @@ describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL
     await page.screenshot({ path: path.join(ARTIFACTS, 'drawn-from-1280x800.png') });
   });
 
+  it('true proportions: [1024, 4096] is four times as wide as tall, 32 query heads against 8 shared K heads', async () => {
+    await page.getByLabel('Architecture').selectOption({ label: 'Llama-3-8B' });
+    await page.getByLabel('Tokens', { exact: true }).fill('1024');
+    await page.getByLabel('Tokens', { exact: true }).press('Enter');
+    const box = page.locator('#shape-flow .stage[data-stage="blocks.0.attn.o"] rect[data-dims="[1024, 4096]"]').first();
+    await box.waitFor();
+    const size = async () => ({
+      w: Number(await box.getAttribute('width')),
+      h: Number(await box.getAttribute('height')),
+    });
+    const q = page.locator('#shape-flow .stage[data-stage="blocks.0.attn.q"] rect[data-dims="[1024, 128]"]');
+    const k = page.locator('#shape-flow .stage[data-stage="blocks.0.attn.k"] rect[data-dims="[1024, 128]"]');
+    // Compact (log) view: squarish boxes, stacks capped.
+    const log = await size();
+    expect(log.w / log.h).toBeLessThan(2);
+    expect(await q.getAttribute('data-copies')).toBe(await k.getAttribute('data-copies'));
+    await page.getByLabel('True proportions').check();
+    await box.waitFor();
+    const lin = await size();
+    expect(lin.w / lin.h).toBeCloseTo(4, 1);
+    expect(await q.getAttribute('data-copies')).toBe('32');
+    expect(await k.getAttribute('data-copies')).toBe('8');
+    expect(await page.locator('#shape-flow .stage[data-stage="blocks.0.attn.k"]').textContent()).toContain(
+      'each shared by 4 query heads',
+    );
+    await page.locator('#shape-flow .stage[data-stage="blocks.0.attn.q"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'true-size-llama-1280x800.png') });
+    await page.getByLabel('True proportions').uncheck();
+  });
+
+  it('shows the published count and the matching "active" convention (gpt-oss-20b: 3.61B = active_non_embedding)', async () => {
+    await page.getByLabel('Architecture').selectOption({ label: 'gpt-oss-20b' });
+    const active = page.locator('#params .published dd[data-convention="active_non_embedding"]');
+    await active.waitFor();
+    expect(await active.getAttribute('data-published')).toBe('3610000000');
+    expect(await page.locator('#params .published .source').textContent()).toMatch(/^Source: /);
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

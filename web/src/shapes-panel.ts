@@ -1,16 +1,38 @@
 // The shape-flow section: pick any known architecture and a token count, draw its stages and parameter breakdown.
 import type { z } from 'zod';
-import type { ModelListSchema, ParamsReportSchema, ShapesReportSchema } from '../../src/schemas/models.js';
+import type {
+  ModelDetailSchema,
+  ModelListSchema,
+  ParamsReportSchema,
+  ShapesReportSchema,
+} from '../../src/schemas/models.js';
 import { describeError, getJson, isAbort } from './api.js';
 import { byId, h } from './dom.js';
 import { formatCompact } from './layout/format.js';
 import { renderParams } from './views/params-view.js';
+import { renderPublished } from './views/published-view.js';
 import { renderShapeFlow } from './views/shape-flow-view.js';
 import { attachStages } from './tensor-panel.js';
 
 type ModelList = z.infer<typeof ModelListSchema>;
 type ShapesReport = z.infer<typeof ShapesReportSchema>;
 type ParamsReport = z.infer<typeof ParamsReportSchema>;
+type ModelDetail = z.infer<typeof ModelDetailSchema>;
+
+/** The last drawn flow, redrawn without a request when the true-size toggle changes. */
+let drawn: { name: string; shapes: ShapesReport; params: ParamsReport; display: string } | null = null;
+const trueSize = () => byId<HTMLInputElement>('true-size').checked;
+
+function drawFlow(): void {
+  if (!drawn) return;
+  const { name, shapes, params, display } = drawn;
+  const flow = renderShapeFlow(shapes.stages, shapes.layer_groups, { trueSize: trueSize() });
+  attachStages(flow, shapes.stages, name === runModel());
+  byId('shape-flow').replaceChildren(summary(shapes, params, display), flow);
+  byId('scale-legend').textContent = trueSize()
+    ? 'true proportions: one linear scale for the whole flow, every head of a stack drawn'
+    : 'boxes on a log scale, labels exact';
+}
 
 const select = () => byId<HTMLSelectElement>('shape-model');
 const seqInput = () => byId<HTMLInputElement>('seq-len');
@@ -82,15 +104,18 @@ async function load(): Promise<void> {
   );
   const enc = encodeURIComponent(name);
   try {
-    const [shapes, params] = await Promise.all([
+    const [shapes, params, detail] = await Promise.all([
       getJson<ShapesReport>(`/models/${enc}/shapes?seq_len=${seq}&batch=1`, ac.signal),
       getJson<ParamsReport>(`/models/${enc}/params`, ac.signal),
+      getJson<ModelDetail>(`/models/${enc}`, ac.signal).catch(() => null),
     ]);
     const display = select().selectedOptions[0]?.textContent?.replace(/ · runnable$/, '') ?? name;
-    const flow = renderShapeFlow(shapes.stages, shapes.layer_groups);
-    attachStages(flow, shapes.stages, name === runModel());
-    flowBox.replaceChildren(summary(shapes, params, display), flow);
-    paramsBox.replaceChildren(renderParams(params));
+    drawn = { name, shapes, params, display };
+    drawFlow();
+    paramsBox.replaceChildren(
+      renderParams(params),
+      detail ? renderPublished(detail.published, detail.computed, detail.source.params) : '',
+    );
   } catch (err) {
     if (isAbort(err)) return;
     flowBox.replaceChildren(h('p', { class: 'status error', role: 'alert' }, describeError(err)));
@@ -123,6 +148,7 @@ export function followRunModel(name: string): void {
 
 export async function initShapes(preferredModel: () => string | null): Promise<void> {
   runModel = preferredModel;
+  byId('true-size').addEventListener('change', drawFlow);
   select().addEventListener('change', () => {
     modelTouched = true;
     scheduleLoad(0);

@@ -145,4 +145,10 @@ describe('captions', () => {
       'Queries: [1024, 768] × [768, 64] = [1024, 64] for one head, 12 heads side by side. Each row asks "what am I looking for?"',
     );
   });
+
+  it('tells RMSNorm from LayerNorm', () => {
+    const norm = { id: 'blocks.0.ln1', op: 'norm', output: { shape: [5, 64] }, inputs: [], weights: [] };
+    expect(caption({ ...norm, name: 'Norm before attention (RMSNorm)' })).toMatch(/root-mean-square/);
+    expect(caption({ ...norm, name: 'Norm before attention (LayerNorm)' })).toMatch(/mean 0 and variance 1/);
+  });
 });

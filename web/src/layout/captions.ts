@@ -3,6 +3,7 @@ import { formatDims } from './format.js';
 
 export interface CaptionStage {
   id: string;
+  name?: string;
   op: string;
   heads?: number | null;
   output: { shape: readonly number[] };
@@ -31,7 +32,9 @@ export function caption(st: CaptionStage): string {
     case 'ln1':
     case 'ln2':
     case 'ln_final':
-      return `Each row is normalised to mean 0 and variance 1, then scaled and shifted: the shape stays ${out}.`;
+      return st.name?.includes('RMSNorm')
+        ? `Each row is divided by its root-mean-square, then scaled: the shape stays ${out}.`
+        : `Each row is normalised to mean 0 and variance 1, then scaled and shifted: the shape stays ${out}.`;
     case 'attn.q':
       return `Queries: ${inp} × ${wd} = ${out} for one head, ${heads} heads side by side. Each row asks "what am I looking for?"`;
     case 'attn.k':

@@ -7,15 +7,27 @@ export interface DimScaleOptions {
   maxPx: number;
   /** The dimension that reaches maxPx. Fixed across models so that two models' drawings compare. */
   maxDim: number;
+  /** 'log' (default): compact, every dim visible; 'linear': true proportions, px = maxPx · d / maxDim. */
+  kind?: 'log' | 'linear';
 }
 
 export const DEFAULT_DIM_SCALE: DimScaleOptions = { minPx: 8, maxPx: 150, maxDim: 262_144 };
+
+/** True-proportion scale for a flow whose largest dimension is `maxDim`: that dimension gets `maxPx`. */
+export function linearScale(maxDim: number, maxPx = 640, minPx = 1): DimScaleOptions {
+  return { kind: 'linear', minPx, maxPx, maxDim: Math.max(1, maxDim) };
+}
 
 /**
  * px(d) = minPx + (maxPx - minPx) * ln(d) / ln(maxDim), clamped to [minPx, maxPx].
  * Monotonic, so a larger dimension is never drawn smaller; exact values go on the labels.
  */
 export function dimToPx(d: number, opts: DimScaleOptions = DEFAULT_DIM_SCALE): number {
+  if (opts.kind === 'linear') {
+    // True proportions: a [4096, 1024] box is four times as tall as it is wide; tiny dims keep minPx to stay visible.
+    const px = Number.isFinite(d) ? (opts.maxPx * Math.min(d, opts.maxDim)) / opts.maxDim : opts.minPx;
+    return Math.round(Math.max(opts.minPx, px) * 10) / 10;
+  }
   if (!Number.isFinite(d) || d <= 1) return opts.minPx;
   const t = Math.min(1, Math.log(d) / Math.log(opts.maxDim));
   return Math.round((opts.minPx + (opts.maxPx - opts.minPx) * t) * 10) / 10;

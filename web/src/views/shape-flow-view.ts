@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import type { StageSchema } from '../../../src/schemas/models.js';
 import { h, s, svgRoot } from '../dom.js';
 import { formatCompact, formatDims } from '../layout/format.js';
-import { layoutStage, type FlowOperand, type FlowStage } from '../layout/shape-flow.js';
+import { linearScale } from '../layout/scale.js';
+import { layoutStage, type FlowOperand, type FlowStage, type StageLayoutOptions } from '../layout/shape-flow.js';
 
 type Stage = z.infer<typeof StageSchema>;
 type TensorRef = Stage['output'];
@@ -70,8 +71,31 @@ export function equation(stage: Stage): string {
   return `${lhs} = ${formatDims(stage.output.shape)}${extra.length ? ` · with ${extra.join(', ')}` : ''}`;
 }
 
-export function renderStage(stage: Stage): HTMLElement {
-  const layout = layoutStage(flowStage(stage));
+export interface FlowViewOptions {
+  /** Draw dimensions in true proportion (one linear scale for the whole flow) and every head of a stack. */
+  trueSize?: boolean;
+}
+
+/** Largest dimension any stage draws: the true-size scale gives it the full width. */
+export function largestDrawnDim(stages: readonly Stage[]): number {
+  let max = 1;
+  for (const st of stages) {
+    const f = flowStage(st);
+    for (const o of [...f.operands, ...(f.output ? [f.output] : [])])
+      for (const d of o.dims.slice(-2)) if (d > max) max = d;
+  }
+  return max;
+}
+
+/** Layout options of one stage: the compact log scale, or true proportions with every copy of a stack drawn. */
+export function stageLayoutOptions(stage: Stage, maxDim: number, opts: FlowViewOptions): StageLayoutOptions {
+  if (!opts.trueSize) return {};
+  const heads = stage.per_head && stage.heads ? stage.heads : 1;
+  return { scale: linearScale(maxDim), maxStack: 128, stackOffset: heads > 64 ? 1 : 2 };
+}
+
+export function renderStage(stage: Stage, layoutOptions: StageLayoutOptions = {}): HTMLElement {
+  const layout = layoutStage(flowStage(stage), layoutOptions);
   const svg = svgRoot(layout.width + 8, layout.height + 4, {
     class: 'tensor',
     role: 'img',
@@ -83,7 +107,18 @@ export function renderStage(stage: Stage): HTMLElement {
       // Copies behind, offset up-right: a stack of heads (or experts).
       g.append(s('rect', { x: b.x + k * 4, y: b.y - k * 4, width: b.w, height: b.h, class: b.role, opacity: 0.55 }));
     }
-    g.append(s('rect', { x: b.x, y: b.y, width: b.w, height: b.h, class: b.role, 'data-role': b.role }));
+    g.append(
+      s('rect', {
+        x: b.x,
+        y: b.y,
+        width: b.w,
+        height: b.h,
+        class: b.role,
+        'data-role': b.role,
+        'data-dims': b.label,
+        'data-copies': b.depth + 1,
+      }),
+    );
     if (b.name) g.append(s('text', { x: b.labelX, y: 11, class: 'name', 'text-anchor': 'middle' }, b.name));
     g.append(
       s('text', { x: b.labelX, y: b.labelY, class: 'dims', 'text-anchor': 'middle', 'data-dims': b.label }, b.label),
@@ -118,13 +153,19 @@ export function renderStage(stage: Stage): HTMLElement {
 }
 
 /** Stages in order; consecutive stages of one layer group sit in a box titled with the layers it stands for. */
-export function renderShapeFlow(stages: readonly Stage[], groups: readonly LayerGroupInfo[]): HTMLElement {
-  const root = h('div', { class: 'flow' });
+export function renderShapeFlow(
+  stages: readonly Stage[],
+  groups: readonly LayerGroupInfo[],
+  opts: FlowViewOptions = {},
+): HTMLElement {
+  const root = h('div', { class: opts.trueSize ? 'flow true-size' : 'flow' });
+  const maxDim = largestDrawnDim(stages);
+  const draw = (st: Stage) => renderStage(st, stageLayoutOptions(st, maxDim, opts));
   let current: { id: string; el: HTMLElement } | null = null;
   for (const st of stages) {
     if (st.layer_group === null) {
       current = null;
-      root.append(renderStage(st));
+      root.append(draw(st));
       continue;
     }
     if (!current || current.id !== st.layer_group) {
@@ -132,15 +173,16 @@ export function renderShapeFlow(stages: readonly Stage[], groups: readonly Layer
       const title = info
         ? `Transformer block × ${info.count} (layers ${info.layers}) — drawn once for layer ${st.layer}`
         : `Transformer block (layer ${st.layer})`;
+      // Collapsible: a group of identical layers (dense, MoE, MLA, sliding-window) can be folded away.
       const el: HTMLElement = h(
-        'div',
-        { class: 'block-group', 'data-group': st.layer_group },
-        h('p', { class: 'group-title' }, title),
+        'details',
+        { class: 'block-group', 'data-group': st.layer_group, open: true },
+        h('summary', { class: 'group-title' }, title),
       );
       root.append(el);
       current = { id: st.layer_group, el };
     }
-    current.el.append(renderStage(st));
+    current.el.append(draw(st));
   }
   return root;
 }
