@@ -144,6 +144,30 @@ describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL
     await page.screenshot({ path: path.join(ARTIFACTS, 'drawn-from-1280x800.png') });
   });
 
+  it('residual norm per position x layer: the last column is the ‖resid‖ npm run watch prints', async () => {
+    // watch asks the stream for the prefill's last position, so its ‖resid‖ is that summary's l2_norm.
+    const ref = await app.inject({
+      method: 'POST',
+      url: '/trace',
+      payload: {
+        prompt: PROMPT,
+        model: MODEL,
+        hooks: ['blocks.*.hook_resid_post'],
+        positions: 'last',
+        logit_lens: false,
+      },
+    });
+    const hooks = TraceResponseSchema.parse(ref.json()).hooks;
+    const grid = page.locator('#resid-positions svg.resid-grid');
+    await grid.waitFor();
+    expect(await grid.locator('rect.cell[data-stage="embed"]').count()).toBe(5);
+    for (const hk of hooks) {
+      const cell = grid.locator(`rect.cell[data-stage="L${hk.layer}"][data-position="4"]`);
+      expect(Number(await cell.getAttribute('data-norm'))).toBeCloseTo(hk.stats.l2_norm, 6);
+    }
+    expect(await page.locator('#lens-embed-note').textContent()).toContain('embed');
+  });
+
   it('true proportions: [1024, 4096] is four times as wide as tall, 32 query heads against 8 shared K heads', async () => {
     await page.getByLabel('Architecture').selectOption({ label: 'Llama-3-8B' });
     await page.getByLabel('Tokens', { exact: true }).fill('1024');
@@ -180,6 +204,26 @@ describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL
     await active.waitFor();
     expect(await active.getAttribute('data-published')).toBe('3610000000');
     expect(await page.locator('#params .published .source').textContent()).toMatch(/^Source: /);
+  });
+
+  it('at phone width the opened tensor, the drawn-from panel and the residual grid do not scroll the page sideways', async () => {
+    await page.getByLabel('Tokens', { exact: true }).fill('5');
+    await page.getByLabel('Architecture').selectOption({ value: MODEL });
+    const stage = page.locator('#shape-flow .stage[data-stage="blocks.0.attn.q"]');
+    await stage.waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await stage.click();
+    await page.locator('.stage-values .tensor-values').waitFor();
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await stage.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'tensor-q-390-phone.png') });
+    await page.locator('#next-title').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'drawn-from-390-phone.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('logged no console errors', () => {

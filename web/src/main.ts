@@ -9,6 +9,7 @@ import { followRunModel, initShapes, setShapeSeqLen } from './shapes-panel.js';
 import { StreamClient } from './stream-client.js';
 import { setTensorContext } from './tensor-panel.js';
 import { initNextPanel, updateNextPanel } from './next-panel.js';
+import { updateResidPanel } from './resid-panel.js';
 import { enterRuns, FormError, fillSelect, flagField, generateRequest, readForm } from './views/controls.js';
 
 const form = byId<HTMLFormElement>('run-form');
@@ -39,6 +40,7 @@ function redraw(): void {
     redrawQueued = false;
     if (run) renderRun(run, { layer, onSelectToken: selectToken });
     updateNextPanel(run);
+    updateResidPanel(run);
   });
 }
 

@@ -53,6 +53,10 @@ export function renderResidualChart(points: readonly NormPoint[], width = 420, h
     'figure',
     { class: 'figure' },
     svg,
-    h('figcaption', {}, '‖resid‖₂ per token after the embedding and each block'),
+    h(
+      'figcaption',
+      {},
+      '‖resid‖₂ per token after the embedding and each block (root-mean-square over the step’s positions)',
+    ),
   );
 }
