@@ -58,6 +58,9 @@ export const EnvSchema = z.object({
   MAX_RETURNED_VALUES: intFromEnv(2_000_000, 1, 1_000_000_000).describe(
     'Cap on raw tensor values one /trace response may return with detail=full (over it: 413)',
   ),
+  MAX_INTERVENTIONS: intFromEnv(64, 0, 10_000).describe(
+    'Interventions one /trace request or stream generation may carry (each distinct set of edited hooks opens one extra session)',
+  ),
   MAX_NEW_TOKENS: intFromEnv(256, 0, 100_000).describe('Upper bound for max_new_tokens in /trace and the stream'),
   WS_MAX_CONNECTIONS: intFromEnv(64, 1, 100_000).describe('Concurrent WebSocket connections'),
   WS_MAX_GENERATIONS: intFromEnv(16, 1, 10_000).describe('Concurrent generations across all connections'),

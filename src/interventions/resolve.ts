@@ -87,6 +87,8 @@ export interface ResolveOptions {
   promptLength: number;
   /** MAX_INTERVENTIONS. */
   max: number;
+  /** The model's tokenizer for patch sources given as text (default: GPT-2 BPE). */
+  encode?: (text: string) => number[];
 }
 
 /** Validate and resolve. Patch sources are tokenized here and run later (runPatchSources). */
@@ -224,7 +226,7 @@ export function resolveInterventions(list: readonly InterventionInput[], o: Reso
         break;
       }
       case 'patch': {
-        const ids = 'prompt' in iv.source ? encode(iv.source.prompt) : [...iv.source.token_ids];
+        const ids = 'prompt' in iv.source ? (o.encode ?? encode)(iv.source.prompt) : [...iv.source.token_ids];
         const field = fieldOf(i, 'source');
         if (ids.length === 0) fail('patch_source_length', field, 'the source is empty.');
         const badId = ids.find((t) => !Number.isInteger(t) || t < 0 || t >= d.dVocab);

@@ -1,6 +1,6 @@
 // Interventions: the request vocabulary shared by POST /trace and the stream (validation, TS types, OpenAPI).
 import { z } from 'zod';
-import { PositionsSchema, PromptTextSchema, TokenIdsSchema } from './trace.js';
+import { PositionsSchema, PromptTextSchema, TokenIdsSchema } from './fields.js';
 
 /** A float vector: a JSON number array or base64 of little-endian float32 values. Finiteness is checked on resolve. */
 export const VectorSchema = z
@@ -79,3 +79,42 @@ export const AppliedSchema = z
   })
   .meta({ id: 'AppliedIntervention' });
 export type Applied = z.infer<typeof AppliedSchema>;
+
+/** What /trace measures at the last position, baseline vs intervened. */
+export const MetricSchema = z
+  .discriminatedUnion('kind', [
+    z
+      .object({
+        kind: z.literal('logit_diff'),
+        tokens: z.tuple([z.string().min(1).max(200), z.string().min(1).max(200)]),
+      })
+      .strict(),
+    z.object({ kind: z.literal('prob'), token: z.string().min(1).max(200) }).strict(),
+    z.object({ kind: z.literal('logprob'), token: z.string().min(1).max(200) }).strict(),
+    z.object({ kind: z.literal('kl') }).strict(),
+  ])
+  .describe(
+    'logit_diff: logit(tokens[0]) - logit(tokens[1]); prob / logprob of token; kl: KL(baseline || intervened) of the ' +
+      'next-token distributions. Each token text must be one token of the model. Measured at the last prompt position.',
+  )
+  .meta({ id: 'InterventionMetric' });
+export type Metric = z.infer<typeof MetricSchema>;
+
+export const MetricsSchema = z
+  .object({
+    kind: z.string(),
+    token_ids: z.array(z.number().int()).describe('The metric tokens as ids ([] for kl)'),
+    baseline: z.number().describe('On the clean run (kl: 0)'),
+    intervened: z.number(),
+    delta: z.number().describe('intervened - baseline'),
+  })
+  .meta({ id: 'InterventionMetrics' });
+
+export const HookDeltaSchema = z
+  .object({
+    hook: z.string(),
+    l2_norm: z.number().describe('|intervened - baseline| over the selected positions'),
+    max_abs: z.number().describe('max |intervened - baseline| over finite entries'),
+    baseline_l2_norm: z.number(),
+  })
+  .meta({ id: 'HookDelta' });

@@ -1,5 +1,9 @@
 // POST /trace: request and response schemas (validation, TS types and OpenAPI come from here).
 import { z } from 'zod';
+import { PositionsSchema, PromptTextSchema, TokenIdsSchema } from './fields.js';
+import { AppliedSchema, HookDeltaSchema, InterventionsSchema, MetricSchema, MetricsSchema } from './interventions.js';
+
+export { PositionsSchema, PromptTextSchema, TokenIdsSchema };
 
 /** top_k is capped at 100: a longer list is noise to a reader and costs a full sort per row in the logit lens. */
 export const TOP_K_MAX = 100;
@@ -7,22 +11,8 @@ export const TOP_K_MAX = 100;
 export const HISTOGRAM_BINS_MAX = 256;
 export const HISTOGRAM_BINS_DEFAULT = 32;
 
-export const PositionsSchema = z
-  .union([
-    z.literal('last'),
-    z.literal('all'),
-    z.array(z.number().int().min(-1_000_000).max(1_000_000)).min(1).max(4096),
-  ])
-  .describe(
-    '"all" (default), "last", or a list of token positions; negative positions count from the end (-1 = last). ' +
-      'Duplicates are removed and positions are returned in ascending order.',
-  )
-  .meta({ id: 'TracePositions' });
-
 /** Input fields /trace and the stream's `generate` share (the same limits and words in both). */
 export const ModelNameSchema = z.string().min(1).max(200);
-export const PromptTextSchema = z.string().max(100_000);
-export const TokenIdsSchema = z.array(z.number().int()).max(100_000);
 export const DetailSchema = z
   .enum(['summary', 'full'])
   .default('summary')
@@ -67,6 +57,14 @@ export const TraceRequestSchema = z
       .default(0)
       .describe('Greedy continuation length (0 = only the next-token distribution); capped by MAX_NEW_TOKENS'),
     stop_at_eos: z.boolean().default(true).describe('Stop the greedy continuation at <|endoftext|> (50256)'),
+    interventions: InterventionsSchema.optional().describe(
+      'Edits applied during the run, in order (see docs/interventions.md); the continuation runs with them too',
+    ),
+    compare: z
+      .boolean()
+      .default(false)
+      .describe('Also run the clean model on the same input: `baseline` and per-hook `delta` in the reply'),
+    metric: MetricSchema.optional().describe('Measured on the clean and the intervened run (runs the clean one)'),
   })
   .strict()
   .meta({ id: 'TraceRequest' });
@@ -233,6 +231,22 @@ export const TraceResponseSchema = z
     logit_lens: LogitLensSchema.nullable(),
     top_k: z.array(NextTokenSchema).describe('Next-token distribution after the last prompt token'),
     generated: GeneratedSchema.nullable(),
+    applied: z.array(AppliedSchema).describe('Each intervention as resolved ([] without interventions)'),
+    interventions_hash: z
+      .string()
+      .nullable()
+      .describe('sha256 of the resolved interventions (null without): equal hashes, equal edits'),
+    baseline: z
+      .object({
+        hooks: z.array(HookSummarySchema),
+        logit_lens: LogitLensSchema.nullable(),
+        top_k: z.array(NextTokenSchema),
+        generated: GeneratedSchema.nullable(),
+      })
+      .nullable()
+      .describe('compare: true: the clean run, summarised the same way'),
+    delta: z.array(HookDeltaSchema).nullable().describe('compare: true: per requested hook, intervened - baseline'),
+    metrics: MetricsSchema.nullable(),
     timings: z
       .object({
         tokenize_ms: z.number(),

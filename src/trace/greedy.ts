@@ -1,4 +1,5 @@
 // Greedy continuation with the KV cache: one new token per forward call, never re-running the prompt.
+import type { ResolvedIntervention } from '../interventions/types.js';
 import type { Gpt2Runtime, KvCache } from '../runtime/types.js';
 import { argmax } from '../sampling/softmax.js';
 import { probOf } from './next-token.js';
@@ -21,6 +22,8 @@ export async function greedyContinue(
   stopAtEos: boolean,
   /** The model's end-of-text id (null: the model has none, so only max_new_tokens stops). */
   eosId: number | null,
+  /** Edits in force on every step (src/interventions/); the prompt's edits already live in `past`. */
+  interventions?: readonly ResolvedIntervention[],
 ): Promise<GreedyResult> {
   const tokens: GreedyResult['tokens'] = [];
   let row = firstRow;
@@ -31,7 +34,7 @@ export async function greedyContinue(
       tokens.push({ id, prob: probOf(row, id) });
       if (stopAtEos && id === eosId) return { tokens, stopReason: 'eos' };
       if (tokens.length >= maxNewTokens) return { tokens, stopReason: 'max_new_tokens' };
-      const step = await runtime.forward({ tokenIds: [id], past: cache, hooks: [] });
+      const step = await runtime.forward({ tokenIds: [id], past: cache, hooks: [], interventions });
       row = step.logits.data.subarray(0, runtime.dims.dVocab); // [1, d_vocab] -> [d_vocab]
       if (cache !== past) runtime.release?.(cache); // our own superseded step; `past` stays the caller's
       cache = step.present;

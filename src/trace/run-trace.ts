@@ -12,6 +12,12 @@ import { resolvePositions } from './positions.js';
 import { traceShapes } from './shapes.js';
 import { hooksToFetch, summarizeForward } from './summarize-forward.js';
 import { assertWithinBudget, countReturnedValues } from './value-budget.js';
+import { hookDelta, metricIds, metricValue } from '../interventions/compare.js';
+import { runPatchSources } from '../interventions/patch.js';
+import { describeApplied, interventionsHash, resolveInterventions } from '../interventions/resolve.js';
+import type { ResolvedIntervention } from '../interventions/types.js';
+import { hookSitesFor, parseHookName } from '../hooks/catalogue.js';
+import { familyOf, type ForwardResult } from '../runtime/types.js';
 
 export const RAW_VALUES_NOTE =
   'Raw activations of the checkpoint as stored: no fold_ln, no centering of writing weights or unembedding, ' +
@@ -88,19 +94,39 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   const hooks = selectModelHooks(req.hooks, dims);
   const positions = resolvePositions(req.positions, ids.length);
   const lensPositions = resolvePositions(req.lens_positions, ids.length);
+  const withBaseline = req.compare || req.metric !== undefined;
   assertWithinBudget(
-    countReturnedValues(hooks, dims, positions, ids.length, req.detail === 'full'),
+    countReturnedValues(hooks, dims, positions, ids.length, req.detail === 'full') * (req.compare ? 2 : 1),
     config.MAX_RETURNED_VALUES,
   );
+  const encodeText = (t: string) => tok.encode(t);
+  let interventions: ResolvedIntervention[] = resolveInterventions(req.interventions ?? [], {
+    dims,
+    promptLength: ids.length,
+    max: config.MAX_INTERVENTIONS,
+    encode: encodeText,
+  });
+  const metricTokenIds = req.metric ? metricIds(req.metric, encodeText) : [];
+  const badMetric = metricTokenIds.find((id) => id < 0 || id >= dims.dVocab);
+  if (badMetric !== undefined) {
+    throw badRequest('token_id_out_of_range', `metric: token id ${badMetric} is outside the vocabulary.`, {
+      field: 'metric',
+    });
+  }
 
   const tLoad = performance.now();
   const runtime = await registry.get(name);
   const loadMs = ms(tLoad);
 
-  // [T] ids -> activations over [T, ...] + logits [T, d_vocab]
-  const result = await runtime.forward({ tokenIds: ids, hooks: hooksToFetch(hooks, dims.nLayer, req.logit_lens) });
+  // patch sources: each runs once, clean, before the intervened run
+  interventions = await runPatchSources(runtime, interventions);
+  const fetch = hooksToFetch(hooks, dims.nLayer, req.logit_lens);
+  // [T] ids -> activations over [T, ...] + logits [T, d_vocab], with the edits in force
+  const result = await runtime.forward({ tokenIds: ids, hooks: fetch, interventions });
+  // the clean run on the same input, for compare / metric
+  const clean: ForwardResult | null = withBaseline ? await runtime.forward({ tokenIds: ids, hooks: fetch }) : null;
   const tSum = performance.now();
-  const summary = await summarizeForward(runtime, result, {
+  const summarizeOpts = {
     hooks,
     positions,
     offset: 0,
@@ -110,25 +136,51 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     lensPositions,
     bins: req.histogram_bins,
     tokenizer: tok,
-  });
+  };
+  const summary = await summarizeForward(runtime, result, summarizeOpts);
+  const baselineSummary = clean && req.compare ? await summarizeForward(runtime, clean, summarizeOpts) : null;
   const summarizeMs = ms(tSum);
+  const V = dims.dVocab;
+  const lastRow = (r: ForwardResult) => r.logits.data.subarray((ids.length - 1) * V, ids.length * V); // [d_vocab]
+  const metrics =
+    req.metric && clean
+      ? (() => {
+          const m = req.metric;
+          const b = metricValue(m, metricTokenIds, lastRow(clean), lastRow(clean));
+          const i = metricValue(m, metricTokenIds, lastRow(result), lastRow(clean));
+          return { kind: m.kind, token_ids: metricTokenIds, baseline: b, intervened: i, delta: i - b };
+        })()
+      : null;
+  const sites = hookSitesFor(familyOf(dims));
+  const delta =
+    clean && req.compare
+      ? hooks.map((h) => {
+          const pick = (r: ForwardResult) => (h === 'logits' ? r.logits : r.activations.get(h)!);
+          const site = parseHookName(h, dims.nLayer, familyOf(dims))?.site ?? sites[0];
+          return hookDelta(pick(result), pick(clean), positions, site.dims[0] === 'head' ? 1 : 0);
+        })
+      : null;
 
   const tGen = performance.now();
-  let generated: TraceResponse['generated'] = null;
-  if (req.max_new_tokens === 0)
-    runtime.release?.(result.present); // a worker holds it: free it now, not at the next GC
-  else {
-    const last = result.logits.data.subarray((ids.length - 1) * dims.dVocab, ids.length * dims.dVocab); // [d_vocab]
+  const continueFrom = async (
+    r: ForwardResult,
+    edits: readonly ResolvedIntervention[],
+  ): Promise<TraceResponse['generated']> => {
+    if (req.max_new_tokens === 0) {
+      runtime.release?.(r.present); // a worker holds it: free it now, not at the next GC
+      return null;
+    }
     const cont = await greedyContinue(
       runtime,
-      last,
-      result.present,
+      lastRow(r),
+      r.present,
       req.max_new_tokens,
       req.stop_at_eos,
       tok.eosId,
-    ).finally(() => runtime.release?.(result.present));
+      edits,
+    ).finally(() => runtime.release?.(r.present));
     const newIds = cont.tokens.map((t) => t.id);
-    generated = {
+    return {
       tokens: cont.tokens.map((t, i) => ({
         id: t.id,
         text: tokenText(t.id, tok),
@@ -139,7 +191,11 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
       full_text: safeDecode([...ids, ...newIds], tok),
       stop_reason: cont.stopReason,
     };
-  }
+  };
+  const generated = await continueFrom(result, interventions);
+  let baselineGenerated: TraceResponse['generated'] = null;
+  if (clean && req.compare) baselineGenerated = await continueFrom(clean, []);
+  else if (clean) runtime.release?.(clean.present);
   const generateMs = ms(tGen);
 
   return {
@@ -163,6 +219,18 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     logit_lens: summary.logit_lens,
     top_k: summary.top_k,
     generated,
+    applied: describeApplied(interventions, ids.length),
+    interventions_hash: interventions.length > 0 ? interventionsHash(interventions) : null,
+    baseline: baselineSummary
+      ? {
+          hooks: baselineSummary.hooks,
+          logit_lens: baselineSummary.logit_lens,
+          top_k: baselineSummary.top_k,
+          generated: baselineGenerated,
+        }
+      : null,
+    delta,
+    metrics,
     timings: {
       tokenize_ms: tokenizeMs,
       load_ms: loadMs,
