@@ -10,6 +10,7 @@ import { StreamClient } from './stream-client.js';
 import { setTensorContext } from './tensor-panel.js';
 import { initNextPanel, updateNextPanel } from './next-panel.js';
 import { updateResidPanel } from './resid-panel.js';
+import { updateAblationPanel } from './ablation-panel.js';
 import { enterRuns, FormError, fillSelect, flagField, generateRequest, readForm } from './views/controls.js';
 
 const form = byId<HTMLFormElement>('run-form');
@@ -41,6 +42,7 @@ function redraw(): void {
     if (run) renderRun(run, { layer, onSelectToken: selectToken });
     updateNextPanel(run);
     updateResidPanel(run);
+    updateAblationPanel(run, layer);
   });
 }
 
