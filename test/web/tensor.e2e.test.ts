@@ -168,6 +168,39 @@ describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL
     expect(await page.locator('#lens-embed-note').textContent()).toContain('embed');
   });
 
+  it('ablating a head shows p(top token) before and after, equal to /trace with the same intervention', async () => {
+    const target = (await page.locator('#tokens button[data-index="0"]').getAttribute('data-token-text')) ?? '';
+    if (useMini) expect(target).toBe(' Paris');
+    const ref = await app.inject({
+      method: 'POST',
+      url: '/trace',
+      payload: {
+        prompt: PROMPT,
+        model: MODEL,
+        hooks: [],
+        logit_lens: false,
+        interventions: [{ hook: 'blocks.0.attn.hook_z', heads: [0], op: 'zero' }],
+        compare: true,
+        metric: { kind: 'prob', token: target },
+      },
+    });
+    expect(ref.statusCode).toBe(200);
+    const metrics = ref.json().metrics as { baseline: number; intervened: number };
+    expect(metrics.intervened).not.toBe(metrics.baseline);
+    const head0 = page.locator('#ablate button.head-toggle[data-head="0"]');
+    await head0.waitFor();
+    await head0.focus();
+    await page.keyboard.press('Enter');
+    const shown = page.locator('#ablate .ablate-metric');
+    await shown.waitFor();
+    expect(Number(await shown.getAttribute('data-baseline'))).toBe(metrics.baseline);
+    expect(Number(await shown.getAttribute('data-intervened'))).toBe(metrics.intervened);
+    expect(await shown.textContent()).toMatch(/^p\(␣?\S+\): clean .* → heads 0 of layer 0 zeroed /);
+    expect(await page.locator('#ablate .ablate-side').count()).toBe(2);
+    await page.locator('#ablate').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'ablate-head-1280x800.png') });
+  });
+
   it('true proportions: [1024, 4096] is four times as wide as tall, 32 query heads against 8 shared K heads', async () => {
     await page.getByLabel('Architecture').selectOption({ label: 'Llama-3-8B' });
     await page.getByLabel('Tokens', { exact: true }).fill('1024');
