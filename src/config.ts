@@ -61,6 +61,9 @@ export const EnvSchema = z.object({
   MAX_INTERVENTIONS: intFromEnv(64, 0, 10_000).describe(
     'Interventions one /trace request or stream generation may carry (each distinct set of edited hooks opens one extra session)',
   ),
+  EXPORT_MAX_BYTES: intFromEnv(1024 * 1024 * 1024, 1, 4_000_000_000).describe(
+    'Cap on the float32 tensor bytes of one safetensors/npz export (POST /trace with a file format, saved-trace tensors); over it: 413',
+  ),
   MAX_NEW_TOKENS: intFromEnv(256, 0, 100_000).describe('Upper bound for max_new_tokens in /trace and the stream'),
   WS_MAX_CONNECTIONS: intFromEnv(64, 1, 100_000).describe('Concurrent WebSocket connections'),
   WS_MAX_GENERATIONS: intFromEnv(16, 1, 10_000).describe('Concurrent generations across all connections'),

@@ -318,3 +318,53 @@ export async function writeSafetensors(
   }
   await writeFile(path, out);
 }
+
+/** A float32 tensor to export: `data` is written as is (a view, never copied). */
+export interface Float32Tensor {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+/** A safetensors file as a list of chunks (the header, then one view per tensor) and its exact size. */
+export interface SafetensorsParts {
+  byteLength: number;
+  chunks: Buffer[];
+}
+
+/** The 8-byte length prefix + space-padded JSON header of F32 tensors laid out in order. */
+export function safetensorsHeader(
+  tensors: readonly { name: string; shape: readonly number[] }[],
+  metadata?: Record<string, string>,
+): { header: Buffer; dataBytes: number } {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    const size = t.shape.reduce((a, b) => a * b, 1) * 4;
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const text = Buffer.from(json, 'utf8');
+  const out = Buffer.alloc(8 + text.length);
+  out.writeBigUInt64LE(BigInt(text.length), 0);
+  text.copy(out, 8);
+  return { header: out, dataBytes: offset };
+}
+
+/** Lay out F32 tensors as safetensors without building the file: stream or write the chunks in order. */
+export function safetensorsParts(
+  tensors: readonly Float32Tensor[],
+  metadata?: Record<string, string>,
+): SafetensorsParts {
+  for (const t of tensors) {
+    const numel = t.shape.reduce((a, b) => a * b, 1);
+    if (numel !== t.data.length)
+      throw new Error(`safetensorsParts: ${t.name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+  }
+  const { header, dataBytes } = safetensorsHeader(tensors, metadata);
+  const chunks = [header, ...tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+  return { byteLength: header.length + dataBytes, chunks };
+}

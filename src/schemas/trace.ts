@@ -65,6 +65,14 @@ export const TraceRequestSchema = z
       .default(false)
       .describe('Also run the clean model on the same input: `baseline` and per-hook `delta` in the reply'),
     metric: MetricSchema.optional().describe('Measured on the clean and the intervened run (runs the clean one)'),
+    format: z
+      .enum(['json', 'safetensors', 'npz'])
+      .optional()
+      .describe(
+        'Reply format. json (default): the summary reply. safetensors / npz: a file with one float32 tensor per selected ' +
+          'hook under its TransformerLens name over the selected positions (limit: EXPORT_MAX_BYTES, not ' +
+          'MAX_RETURNED_VALUES); also chosen by Accept: application/vnd.safetensors or application/x-npz. See docs/export.md.',
+      ),
   })
   .strict()
   .meta({ id: 'TraceRequest' });
