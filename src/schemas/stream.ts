@@ -1,6 +1,7 @@
 // WebSocket frames of GET /stream (protocol tensortrace.stream/1): zod unions on `type` for both directions.
 // docs/stream-protocol.md describes the session; this file is the single source of the frame shapes.
 import { z } from 'zod';
+import { InterventionsSchema } from './interventions.js';
 import {
   AttentionLayerSchema,
   DetailSchema,
@@ -96,6 +97,9 @@ export const GenerateMessageSchema = z
     histogram_bins: HistogramBinsSchema,
     prefill_positions: PositionsSchema.default('last').describe(
       'Positions the prefill `step` summarises (as /trace positions); decode steps always summarise the new token',
+    ),
+    interventions: InterventionsSchema.optional().describe(
+      'Edits in force for the whole generation (docs/interventions.md): prompt positions act through the KV cache, "last" on every new token',
     ),
   })
   .strict()

@@ -17,6 +17,7 @@ import { summarizeForward, type ForwardSummary } from '../trace/summarize-forwar
 import type { ForwardGate } from './forward-gate.js';
 import type { Peer } from './peer.js';
 import type { GenerationPlan } from './plan.js';
+import { runPatchSources } from '../interventions/patch.js';
 import { encodeFrame } from './frame.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
@@ -182,7 +183,11 @@ export class Generation {
     if (this.stopped()) return cancelled();
 
     // Prefill: [P] prompt ids -> activations over P positions + logits [P, d_vocab] + cache of length P.
-    let result = await gate.run(() => runtime.forward({ tokenIds: plan.promptIds, hooks: plan.fetch }));
+    // patch sources run once, clean; the edits then apply to the prefill and every decode step
+    const edits = plan.interventions.length ? await runPatchSources(runtime, plan.interventions) : [];
+    let result = await gate.run(() =>
+      runtime.forward({ tokenIds: plan.promptIds, hooks: plan.fetch, interventions: edits }),
+    );
     let summary = await this.emitStep(runtime, result, 0, plan.prefillPositions, 0);
     this.times.prefillMs = performance.now() - t0;
     this.cache = result.present;
@@ -224,7 +229,9 @@ export class Generation {
       if (this.stopped()) return cancelled();
       // Decode: [1] new id + cache of length P+index -> activations over 1 position + logits [1, d_vocab].
       const past = this.cache;
-      result = await gate.run(() => runtime.forward({ tokenIds: [tokenId], past, hooks: plan.fetch }));
+      result = await gate.run(() =>
+        runtime.forward({ tokenIds: [tokenId], past, hooks: plan.fetch, interventions: edits }),
+      );
       this.cache = result.present;
       runtime.release?.(past); // nothing branches from a superseded step: free it now, not at the next GC
       if (this.stopped()) return cancelled();

@@ -3,6 +3,8 @@ import type { AppConfig } from '../config.js';
 import type { ModelRegistry, RunnableModelInfo } from '../plugins/model-registry.js';
 import { DEFAULT_NEW_TOKENS, type GenerateMessage, type ResolvedParams } from '../schemas/stream.js';
 import { randomSeed } from '../sampling/rng.js';
+import { resolveInterventions } from '../interventions/resolve.js';
+import type { ResolvedIntervention } from '../interventions/types.js';
 import { isGreedy, type SamplingParams } from '../sampling/sample.js';
 import { selectModelHooks } from '../trace/hook-select.js';
 import { resolvePositions } from '../trace/positions.js';
@@ -22,6 +24,8 @@ export interface GenerationPlan {
   prefillPositions: number[];
   sampling: SamplingParams;
   params: ResolvedParams;
+  /** Resolved interventions (patch sources not yet run: the generation runs them once it has the model). */
+  interventions: ResolvedIntervention[];
 }
 
 /**
@@ -46,6 +50,12 @@ export function planGeneration(msg: GenerateMessage, registry: ModelRegistry, co
   const lastLength = promptIds.length + Math.max(0, maxNewTokens - 1);
   assertWithinBudget(countReturnedValues(hooks, dims, [lastLength - 1], lastLength, full), config.MAX_RETURNED_VALUES);
 
+  const interventions = resolveInterventions(msg.interventions ?? [], {
+    dims,
+    promptLength: promptIds.length,
+    max: config.MAX_INTERVENTIONS,
+    encode: info.tokenizer ? (t: string) => info.tokenizer!.encode(t) : undefined,
+  });
   const sampling: SamplingParams = { temperature: msg.temperature, topK: msg.top_k, topP: msg.top_p };
   return {
     id: msg.id,
@@ -56,6 +66,7 @@ export function planGeneration(msg: GenerateMessage, registry: ModelRegistry, co
     fetch: hooksToFetch(hooks, dims.nLayer, msg.logit_lens),
     prefillPositions,
     sampling,
+    interventions,
     params: {
       max_new_tokens: maxNewTokens,
       temperature: msg.temperature,
