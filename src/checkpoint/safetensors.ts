@@ -368,3 +368,26 @@ export function safetensorsParts(
   const chunks = [header, ...tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
   return { byteLength: header.length + dataBytes, chunks };
 }
+
+/** Elements [first, first + count) of one tensor (row-major) as float32, read straight from the file (e.g. a few wte rows). */
+export async function readFloat32Range(
+  path: string,
+  t: TensorInfo,
+  first: number,
+  count: number,
+): Promise<Float32Array> {
+  const size = DTYPE_BYTES[t.dtype];
+  const total = t.byteLength / size;
+  if (first < 0 || count < 0 || first + count > total)
+    throw new CheckpointError(`Elements ${first}..${first + count} are outside tensor ${t.name}.`, t.name, path);
+  const fh = await open(path, 'r');
+  try {
+    const bytes = Buffer.alloc(count * size);
+    const { bytesRead } = await fh.read(bytes, 0, bytes.byteLength, t.dataOffset + first * size);
+    if (bytesRead !== bytes.byteLength)
+      throw new CheckpointError(`Tensor ${t.name} in ${path} is truncated.`, t.name, path);
+    return toFloat32(bytes, t.dtype);
+  } finally {
+    await fh.close();
+  }
+}

@@ -4,6 +4,7 @@ import { PositionsSchema, PromptTextSchema, TokenIdsSchema } from './fields.js';
 import { AppliedSchema, HookDeltaSchema, InterventionsSchema, MetricSchema, MetricsSchema } from './interventions.js';
 
 export { PositionsSchema, PromptTextSchema, TokenIdsSchema };
+import { AttributionRequestSchema, AttributionSchema } from './attribution.js';
 
 /** top_k is capped at 100: a longer list is noise to a reader and costs a full sort per row in the logit lens. */
 export const TOP_K_MAX = 100;
@@ -73,6 +74,7 @@ export const TraceRequestSchema = z
           'hook under its TransformerLens name over the selected positions (limit: EXPORT_MAX_BYTES, not ' +
           'MAX_RETURNED_VALUES); also chosen by Accept: application/vnd.safetensors or application/x-npz. See docs/export.md.',
       ),
+    attribution: AttributionRequestSchema.default(false),
   })
   .strict()
   .meta({ id: 'TraceRequest' });
@@ -255,6 +257,9 @@ export const TraceResponseSchema = z
       .describe('compare: true: the clean run, summarised the same way'),
     delta: z.array(HookDeltaSchema).nullable().describe('compare: true: per requested hook, intervened - baseline'),
     metrics: MetricsSchema.nullable(),
+    attribution: AttributionSchema.nullable().describe(
+      'Direct logit attribution at the last prompt position, when asked',
+    ),
     timings: z
       .object({
         tokenize_ms: z.number(),

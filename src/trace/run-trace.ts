@@ -11,6 +11,8 @@ import { safeDecode, tokenText } from './next-token.js';
 import { resolvePositions } from './positions.js';
 import { traceShapes } from './shapes.js';
 import { hooksToFetch, summarizeForward } from './summarize-forward.js';
+import { attributeLastPosition, resolveAttributionTargets } from '../attribution/run-attribution.js';
+import { attributionHooks } from '../attribution/dla.js';
 import { assertWithinBudget, countReturnedValues } from './value-budget.js';
 import { hookDelta, metricIds, metricValue } from '../interventions/compare.js';
 import { runPatchSources } from '../interventions/patch.js';
@@ -113,6 +115,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
       field: 'metric',
     });
   }
+  const attributionTargets = resolveAttributionTargets(req.attribution, dims.dVocab, info.modelType ?? 'gpt2', tok);
 
   const tLoad = performance.now();
   const runtime = await registry.get(name);
@@ -122,7 +125,12 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   interventions = await runPatchSources(runtime, interventions);
   const fetch = hooksToFetch(hooks, dims.nLayer, req.logit_lens);
   // [T] ids -> activations over [T, ...] + logits [T, d_vocab], with the edits in force
-  const result = await runtime.forward({ tokenIds: ids, hooks: fetch, interventions });
+  const wantsAttribution = req.attribution !== false;
+  const result = await runtime.forward({
+    tokenIds: ids,
+    hooks: wantsAttribution ? [...new Set([...fetch, ...attributionHooks(dims.nLayer)])] : fetch,
+    interventions,
+  });
   // the clean run on the same input, for compare / metric
   const clean: ForwardResult | null = withBaseline ? await runtime.forward({ tokenIds: ids, hooks: fetch }) : null;
   const tSum = performance.now();
@@ -139,6 +147,16 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   };
   const summary = await summarizeForward(runtime, result, summarizeOpts);
   const baselineSummary = clean && req.compare ? await summarizeForward(runtime, clean, summarizeOpts) : null;
+  const attribution = wantsAttribution
+    ? await attributeLastPosition(
+        info.dir,
+        dims,
+        result,
+        attributionTargets ?? [summary.top_k[0].id],
+        typeof req.attribution === 'object' ? req.attribution.top : 10,
+        tok,
+      )
+    : null;
   const summarizeMs = ms(tSum);
   const V = dims.dVocab;
   const lastRow = (r: ForwardResult) => r.logits.data.subarray((ids.length - 1) * V, ids.length * V); // [d_vocab]
@@ -231,6 +249,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
       : null,
     delta,
     metrics,
+    attribution,
     timings: {
       tokenize_ms: tokenizeMs,
       load_ms: loadMs,
