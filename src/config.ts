@@ -65,6 +65,9 @@ export const EnvSchema = z.object({
     'Cap on the float32 tensor bytes of one safetensors/npz export (POST /trace with a file format, saved-trace tensors); over it: 413',
   ),
   MAX_NEW_TOKENS: intFromEnv(256, 0, 100_000).describe('Upper bound for max_new_tokens in /trace and the stream'),
+  TOKENIZE_MAX_TOKENS: intFromEnv(65_536, 1, 10_000_000).describe(
+    'Most tokens one /tokenize answer may hold (over it: 400 text_too_long, decided before or while tokenizing)',
+  ),
   WS_MAX_CONNECTIONS: intFromEnv(64, 1, 100_000).describe('Concurrent WebSocket connections'),
   WS_MAX_GENERATIONS: intFromEnv(16, 1, 10_000).describe('Concurrent generations across all connections'),
   WS_MAX_MESSAGE_BYTES: intFromEnv(65_536, 256, 64 * 1024 * 1024).describe('Largest accepted client frame'),

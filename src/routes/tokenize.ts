@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ProblemSchema } from '../schemas/problem.js';
 import { TokenizeRequestSchema, TokenizeResponseSchema } from '../schemas/tokenize.js';
+import { badRequest } from '../errors/problem-error.js';
 import { tokenText } from '../trace/next-token.js';
 
 const tokenizeRoutes: FastifyPluginAsync = async (app) => {
@@ -24,7 +25,16 @@ const tokenizeRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const info = app.models.resolve(request.body.model ?? app.models.defaultName);
       const tok = info.tokenizer;
-      const ids = tok.encode(request.body.text);
+      const cap = app.config.TOKENIZE_MAX_TOKENS;
+      const r = tok.encodeBounded(request.body.text, cap);
+      if (r.over) {
+        throw badRequest(
+          'text_too_long',
+          `The text needs more than ${cap} tokens, the most one /tokenize answer holds (TOKENIZE_MAX_TOKENS).`,
+          { max_tokens: cap },
+        );
+      }
+      const { ids } = r;
       return {
         model: info.name,
         ids,

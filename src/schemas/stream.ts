@@ -6,6 +6,7 @@ import {
   AttentionLayerSchema,
   DetailSchema,
   HistogramBinsSchema,
+  HookPatternSchema,
   HookSummarySchema,
   ModelNameSchema,
   PromptTextSchema,
@@ -78,7 +79,7 @@ export const GenerateMessageSchema = z
       .describe('Stop strings, matched on the decoded generated text; the output is trimmed before the match'),
     stop_at_eos: z.boolean().default(true).describe('Stop when <|endoftext|> (50256) is sampled'),
     hooks: z
-      .array(z.string().min(1))
+      .array(HookPatternSchema)
       .max(256)
       .optional()
       .describe('Hook names or glob patterns as in POST /trace; omitted = the /trace default overview'),

@@ -14,6 +14,8 @@ export const HISTOGRAM_BINS_DEFAULT = 32;
 
 /** Input fields /trace and the stream's `generate` share (the same limits and words in both). */
 export const ModelNameSchema = z.string().min(1).max(200);
+/** A hook name or glob; the cap bounds matching work (longest hook name: under 40 characters). */
+export const HookPatternSchema = z.string().min(1).max(200);
 export const DetailSchema = z
   .enum(['summary', 'full'])
   .default('summary')
@@ -26,7 +28,7 @@ export const TraceRequestSchema = z
     prompt: PromptTextSchema.optional().describe('Text to tokenize (GPT-2 BPE). Exactly one of prompt / token_ids.'),
     token_ids: TokenIdsSchema.optional().describe('Token ids in [0, d_vocab). Exactly one of prompt / token_ids.'),
     hooks: z
-      .array(z.string().min(1).max(200))
+      .array(HookPatternSchema)
       .max(512)
       .optional()
       .describe(

@@ -1,5 +1,6 @@
 // GPT-2 byte-level BPE (r50k_base): prompt -> token ids, token id -> faithful token text.
-import r50k, { decode as r50kDecode, encode as r50kEncode, vocabularySize } from 'gpt-tokenizer/encoding/r50k_base';
+import r50k, { decode as r50kDecode, vocabularySize } from 'gpt-tokenizer/encoding/r50k_base';
+import { type BoundedIds, buildVocabulary, encodeOrdinary } from './bpe.js';
 
 /** 50257: 50256 merges/bytes + <|endoftext|>. Equals GPT-2's d_vocab. */
 export const vocabSize: number = vocabularySize;
@@ -12,16 +13,31 @@ const END_OF_TEXT = '<|endoftext|>';
 /**
  * Prompt -> ids exactly as the Hugging Face GPT-2 tokenizer does (no BOS added).
  * `<|endoftext|>` written in the text becomes id 50256, as in HF: the text is split around it and each
- * piece is encoded on its own (gpt-tokenizer's allowedSpecial option does not do this for r50k_base).
+ * piece is encoded on its own; other special-looking text is ordinary text.
  */
 export function encode(text: string): number[] {
+  const r = encodeBounded(text, Number.POSITIVE_INFINITY);
+  if (r.over) throw new Error('unreachable: no token budget');
+  return r.ids;
+}
+
+/**
+ * encode() with a token budget: `{ over: true }` as soon as the text provably needs more than `maxTokens`
+ * tokens, decided from its length before any merging when it is long enough (no token spells more than
+ * MAX_TOKEN_BYTES bytes) and otherwise while encoding. Costs milliseconds for any text the schemas admit.
+ */
+export function encodeBounded(text: string, maxTokens: number): BoundedIds {
   const ids: number[] = [];
-  text.split(END_OF_TEXT).forEach((piece, i) => {
+  const pieces = text.split(END_OF_TEXT);
+  for (let i = 0; i < pieces.length; i++) {
     if (i > 0) ids.push(END_OF_TEXT_ID);
-    // Other special-looking text is ordinary text here; disallowedSpecial would make it throw.
-    if (piece !== '') ids.push(...r50kEncode(piece, { disallowedSpecial: new Set() }));
-  });
-  return ids;
+    const piece = pieces[i] as string;
+    if (piece === '') continue;
+    const r = encodeOrdinary(piece, vocabulary(), maxTokens - ids.length);
+    if (r.over) return r;
+    for (const id of r.ids) ids.push(id);
+  }
+  return ids.length > maxTokens ? { over: true } : { over: false, ids };
 }
 
 /** ids -> text; bytes of tokens that only form valid UTF-8 together (emoji halves) are joined first. */
@@ -45,6 +61,18 @@ interface BpeCore {
 const core = (r50k as unknown as { bytePairEncodingCoreProcessor?: BpeCore }).bytePairEncodingCoreProcessor;
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+let vocab: ReturnType<typeof buildVocabulary> | undefined;
+/** The BPE vocabulary (built once, on first use: ~50k entries). */
+function vocabulary(): ReturnType<typeof buildVocabulary> {
+  vocab ??= buildVocabulary(END_OF_TEXT_ID, tokenBytes);
+  return vocab;
+}
+
+/** Byte length of GPT-2's longest token (128): n tokens spell at most n × this many UTF-8 bytes. */
+export function maxTokenBytes(): number {
+  return vocabulary().maxTokenBytes;
+}
 
 /** Raw bytes of one token (byte-level BPE: every token is a byte string). */
 export function tokenBytes(id: number): Uint8Array {

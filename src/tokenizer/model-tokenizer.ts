@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { unprocessable } from '../errors/problem-error.js';
+import { type BoundedIds, utf8Length } from './bpe.js';
 import * as gpt2 from './gpt2-tokenizer.js';
 
 export interface ModelTokenizer {
@@ -16,6 +17,11 @@ export interface ModelTokenizer {
   readonly prependsBos: boolean;
   /** Text -> ids with the model's special tokens (BOS when it prepends one). */
   encode(text: string): number[];
+  /**
+   * encode() within a token budget: `{ over: true }` when the text needs more than `maxTokens` ids, decided from
+   * its length before any work when it is long enough (each token spells at most a fixed number of bytes).
+   */
+  encodeBounded(text: string, maxTokens: number): BoundedIds;
   /** Ids -> text; throws for ids the tokenizer does not know. */
   decode(ids: readonly number[]): string;
   /** One token's text (leading space kept); unknown ids get a `<|id:N|>` placeholder. */
@@ -30,9 +36,17 @@ export const GPT2_TOKENIZER: ModelTokenizer = Object.freeze({
   eosId: gpt2.END_OF_TEXT_ID,
   prependsBos: false,
   encode: gpt2.encode,
+  encodeBounded: gpt2.encodeBounded,
   decode: gpt2.decode,
   tokenText: (id: number) => (id >= 0 && id < gpt2.vocabSize ? gpt2.decodeToken(id) : placeholder(id)),
 });
+
+function refuse(model: string): never {
+  throw unprocessable(
+    'no_tokenizer',
+    `${model} has no tokenizer.json in its folder, so it cannot tokenize text; send "token_ids" instead.`,
+  );
+}
 
 /** A llama-family folder without tokenizer.json: token_ids work, text prompts are a 422 saying so. */
 export function noTokenizer(model: string, eosId: number | null): ModelTokenizer {
@@ -41,12 +55,8 @@ export function noTokenizer(model: string, eosId: number | null): ModelTokenizer
     bosId: null,
     eosId,
     prependsBos: false,
-    encode: () => {
-      throw unprocessable(
-        'no_tokenizer',
-        `${model} has no tokenizer.json in its folder, so it cannot tokenize text; send "token_ids" instead.`,
-      );
-    },
+    encode: () => refuse(model),
+    encodeBounded: () => refuse(model),
     decode: (ids: readonly number[]) => ids.map(placeholder).join(''),
     tokenText: placeholder,
   });
@@ -94,12 +104,22 @@ export async function loadTokenizerJson(dir: string, config: Record<string, unkn
     for (const id of ids) if (tok.id_to_token(id) === undefined) throw new RangeError(`Token id ${id} is unknown.`);
     return tok.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   };
+  // Longest vocabulary entry in characters; a character of it spells at most 4 UTF-8 bytes (byte-level vocabularies:
+  // exactly 1), so n tokens spell at most n × 4 × this many bytes.
+  let maxTokenChars = 1;
+  for (const key of tok.get_vocab(true).keys()) if (key.length > maxTokenChars) maxTokenChars = key.length;
+  const encode = (text: string) => tok.encode(text, { add_special_tokens: true }).ids;
   return Object.freeze({
     kind: 'tokenizer.json' as const,
     bosId,
     eosId,
     prependsBos,
-    encode: (text: string) => tok.encode(text, { add_special_tokens: true }).ids,
+    encode,
+    encodeBounded: (text: string, maxTokens: number): BoundedIds => {
+      if (utf8Length(text) > maxTokens * 4 * maxTokenChars) return { over: true };
+      const ids = encode(text);
+      return ids.length > maxTokens ? { over: true } : { over: false, ids };
+    },
     decode,
     tokenText: (id: number) => (tok.id_to_token(id) === undefined ? placeholder(id) : decode([id])),
   });

@@ -29,16 +29,33 @@ export function defaultHookPatterns(hookNames: readonly string[]): string[] {
 }
 
 /**
- * Glob -> anchored RegExp. `*` matches any run of characters, dots included, so `*resid_post`
+ * Glob -> anchored matcher. `*` matches any run of characters, dots included, so `*resid_post`
  * matches `blocks.3.hook_resid_post`, `blocks.3.*` matches every hook of block 3 and
  * `blocks.*.attn.*` every attention hook. Every other character is literal.
+ *
+ * Segment matching, no regex: the text between stars must appear in order, the first segment as a
+ * prefix and the last as a suffix; taking each middle segment at its leftmost occurrence is always
+ * right for `*`-only globs, so the cost is linear in pattern × name whatever the number of stars
+ * (a backtracking `.*` regex is exponential in them).
  */
-export function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`);
+export function globMatcher(pattern: string): (name: string) => boolean {
+  const parts = pattern.split('*');
+  if (parts.length === 1) return (name) => name === pattern;
+  const first = parts[0] as string;
+  const last = parts[parts.length - 1] as string;
+  const middle = parts.slice(1, -1).filter((p) => p !== '');
+  return (name) => {
+    if (name.length < first.length + last.length) return false;
+    if (!name.startsWith(first) || !name.endsWith(last)) return false;
+    let at = first.length;
+    const end = name.length - last.length;
+    for (const seg of middle) {
+      const i = name.indexOf(seg, at);
+      if (i < 0 || i + seg.length > end) return false;
+      at = i + seg.length;
+    }
+    return true;
+  };
 }
 
 /** Every site as a pattern a client may send: `hook_embed`, `blocks.*.attn.hook_pattern`, ... (forward order). */
@@ -63,12 +80,12 @@ export function selectHooks(
     .filter((s) => s.optIn)
     .map((s) => s.site);
   for (const pattern of patterns) {
-    const re = globToRegExp(pattern.trim());
+    const matches = globMatcher(pattern.trim());
     // an opt-in site (attn.hook_result) matches only a pattern that names it, never a broad glob
     const skip = optIn.filter((site) => !pattern.includes(site));
     let hit = false;
     for (const name of hookNames) {
-      if (re.test(name) && !skip.some((site) => name.endsWith(`.${site}`) || name === site)) {
+      if (matches(name) && !skip.some((site) => name.endsWith(`.${site}`) || name === site)) {
         chosen.add(name);
         hit = true;
       }

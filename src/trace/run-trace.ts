@@ -28,10 +28,14 @@ export const RAW_VALUES_NOTE =
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
 
-/** Prompt -> token ids, with the request rules: exactly one of prompt / token_ids, non-empty, ids in the vocabulary. */
+/**
+ * Prompt -> token ids, with the request rules: exactly one of prompt / token_ids, non-empty, ids in the vocabulary.
+ * A prompt that provably needs more than `nCtx` tokens is refused (`prompt_too_long`) without tokenizing it whole.
+ */
 export function promptTokens(
   req: Pick<TraceRequest, 'prompt' | 'token_ids'>,
   dVocab: number,
+  nCtx: number,
   tokenizer: ModelTokenizer = GPT2_TOKENIZER,
 ): number[] {
   if (req.prompt !== undefined && req.token_ids !== undefined) {
@@ -40,7 +44,7 @@ export function promptTokens(
   if (req.prompt === undefined && req.token_ids === undefined) {
     throw badRequest('missing_prompt', 'Send a "prompt" (text) or "token_ids" (GPT-2 token ids).');
   }
-  const ids = req.prompt !== undefined ? tokenizer.encode(req.prompt) : [...(req.token_ids as number[])];
+  const ids = req.prompt !== undefined ? promptIds(req.prompt, nCtx, tokenizer) : [...(req.token_ids as number[])];
   if (ids.length === 0) throw badRequest('empty_prompt', 'The prompt is empty: it needs at least one token.');
   const bad = ids.filter((id) => id < 0 || id >= dVocab);
   if (bad.length > 0) {
@@ -52,6 +56,18 @@ export function promptTokens(
     );
   }
   return ids;
+}
+
+function promptIds(prompt: string, nCtx: number, tokenizer: ModelTokenizer): number[] {
+  const r = tokenizer.encodeBounded(prompt, nCtx);
+  if (r.over) {
+    throw badRequest(
+      'prompt_too_long',
+      `The prompt is too long: it needs more than ${nCtx} tokens, but the model's context (n_ctx) is ${nCtx}.`,
+      { n_ctx: nCtx },
+    );
+  }
+  return r.ids;
 }
 
 /** Length rules: max_new_tokens within the server cap, prompt + continuation within n_ctx. */
@@ -90,7 +106,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   // Everything a request can get wrong is checked before the model is loaded or run.
   const tTok = performance.now();
   const tok = info.tokenizer ?? GPT2_TOKENIZER; // registries built by hand in tests may omit it
-  const ids = promptTokens(req, dims.dVocab, tok);
+  const ids = promptTokens(req, dims.dVocab, dims.nCtx, tok);
   const tokenizeMs = ms(tTok);
   checkLengths(ids.length, req.max_new_tokens, info, config.MAX_NEW_TOKENS);
   const hooks = selectModelHooks(req.hooks, dims);

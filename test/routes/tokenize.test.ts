@@ -66,4 +66,48 @@ describe('POST /tokenize', () => {
       await other.close();
     }
   });
+
+  it('long text answers 200 or a 400, never a 500: "a "×130000 is over the default cap, under a raised one', async () => {
+    const text = 'a '.repeat(130_000);
+    const res = await tokenize({ text });
+    expect([res.statusCode, res.json().code]).toEqual([400, 'text_too_long']);
+    const { app: big, close: closeBig } = await tinyApp({ TOKENIZE_MAX_TOKENS: 200_000 });
+    try {
+      const ok = await big.inject({ method: 'POST', url: '/tokenize', payload: { text } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().count).toBe(130_001);
+    } finally {
+      await closeBig();
+    }
+  });
+
+  it.each([
+    ['"ÿ"×100000', 'ÿ'.repeat(100_000), 50_000],
+    ['"a" + U+0301×99999', `a${'\u0301'.repeat(99_999)}`, 50_000],
+  ])('%s (overflowed the tokenizer before): 200 under the cap', async (_name, text, count) => {
+    const { app: big, close: closeBig } = await tinyApp({ TOKENIZE_MAX_TOKENS: 300_000 });
+    try {
+      const res = await big.inject({ method: 'POST', url: '/tokenize', payload: { text } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().count).toBeGreaterThanOrEqual(count);
+    } finally {
+      await closeBig();
+    }
+  });
+
+  it.each([
+    ['"x"×100000', 'x'.repeat(100_000)],
+    ['"中"×100000', '中'.repeat(100_000)],
+    ['50k lone surrogates', '\ud800'.repeat(50_000)],
+  ])('%s over a small cap: 400 text_too_long at once', async (_name, text) => {
+    const { app: small, close: closeSmall } = await tinyApp({ TOKENIZE_MAX_TOKENS: 1000 });
+    try {
+      const t0 = performance.now();
+      const res = await small.inject({ method: 'POST', url: '/tokenize', payload: { text } });
+      expect([res.statusCode, res.json().code]).toEqual([400, 'text_too_long']);
+      expect(performance.now() - t0).toBeLessThan(1000);
+    } finally {
+      await closeSmall();
+    }
+  });
 });

@@ -54,6 +54,15 @@ describe('POST /trace bad input: clear 4xx, never 500', () => {
     expect(res.body.detail).toMatch(/layer 0\.\.2/);
   });
 
+  it('a glob of 30 stars answers 400 unknown_hook at once (it froze the event loop as a backtracking regex)', async () => {
+    const t0 = performance.now();
+    const res = await post({ prompt: 'x', hooks: [`${'*'.repeat(30)}X`] });
+    expect([res.status, res.body.code]).toEqual([400, 'unknown_hook']);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const long = await post({ prompt: 'x', hooks: ['*'.repeat(201)] });
+    expect([long.status, long.body.code]).toEqual([400, 'invalid_request']);
+  });
+
   it('prompt + max_new_tokens over n_ctx: 400 prompt_too_long with the numbers', async () => {
     const res = await post({ token_ids: new Array(40).fill(464), max_new_tokens: 30 });
     expect([res.status, res.body.code]).toEqual([400, 'prompt_too_long']);
@@ -61,6 +70,28 @@ describe('POST /trace bad input: clear 4xx, never 500', () => {
     expect(res.body.detail).toContain('40 prompt tokens + 30 new tokens = 70');
     const long = await post({ token_ids: new Array(65).fill(464) });
     expect([long.status, long.body.code, long.body.n_ctx]).toEqual([400, 'prompt_too_long', 64]);
+  });
+
+  // Each took seconds of main-thread tokenizing (or overflowed the stack) before the budget was checked.
+  it.each([
+    ['"x"×100000', 'x'.repeat(100_000)],
+    ['"中"×100000', '中'.repeat(100_000)],
+    ['50k lone surrogates', '\ud800'.repeat(50_000)],
+    ['"ÿ"×100000', 'ÿ'.repeat(100_000)],
+    ['"a "×50000', 'a '.repeat(50_000)],
+  ])('prompt %s: 400 prompt_too_long in milliseconds, /healthz answering meanwhile', async (_what, prompt) => {
+    let best = Number.POSITIVE_INFINITY;
+    for (let attempt = 0; attempt < 3 && best >= 100; attempt++) {
+      const t0 = performance.now();
+      const [res, health] = await Promise.all([
+        app.inject({ method: 'POST', url: '/trace', payload: { prompt } }),
+        app.inject({ method: 'GET', url: '/healthz' }),
+      ]);
+      best = Math.min(best, performance.now() - t0);
+      expect([res.statusCode, res.json().code, res.json().n_ctx]).toEqual([400, 'prompt_too_long', 64]);
+      expect(health.statusCode).toBe(200);
+    }
+    expect(best).toBeLessThan(100);
   });
 
   it('detail=full over MAX_RETURNED_VALUES: 413 with the count it would have been, before running', async () => {

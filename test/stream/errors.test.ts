@@ -69,6 +69,13 @@ describe('GET /stream errors', () => {
       'g',
       'prompt_too_long',
     ],
+    ['a one-word prompt over n_ctx', { type: 'generate', id: 'g', prompt: '中'.repeat(1300) }, 'g', 'prompt_too_long'],
+    [
+      'hook pattern over 200 characters',
+      { type: 'generate', id: 'g', prompt: 'a', hooks: ['*'.repeat(201)] },
+      'g',
+      'invalid_message',
+    ],
     ['empty prompt', { type: 'generate', id: 'g', prompt: '' }, 'g', 'empty_prompt'],
     ['no prompt', { type: 'generate', id: 'g' }, 'g', 'missing_prompt'],
     ['token id out of range', { type: 'generate', id: 'g', token_ids: [50257] }, 'g', 'token_id_out_of_range'],

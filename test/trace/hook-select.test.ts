@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allHookNames } from '../../src/hooks/catalogue.js';
 import { ProblemError } from '../../src/errors/problem-error.js';
-import { DEFAULT_HOOK_PATTERNS, globToRegExp, selectHooks, sitePatterns } from '../../src/trace/hook-select.js';
+import { DEFAULT_HOOK_PATTERNS, globMatcher, selectHooks, sitePatterns } from '../../src/trace/hook-select.js';
 
 const names = allHookNames(2);
 
@@ -34,9 +34,41 @@ describe('selectHooks', () => {
   });
 
   it('dots are literal and names are anchored', () => {
-    expect(globToRegExp('blocks.1.hook_resid_pre').test('blocksX1.hook_resid_pre')).toBe(false);
-    expect(globToRegExp('hook_embed').test('hook_embedding')).toBe(false);
+    expect(globMatcher('blocks.1.hook_resid_pre')('blocksX1.hook_resid_pre')).toBe(false);
+    expect(globMatcher('hook_embed')('hook_embedding')).toBe(false);
     expect(() => selectHooks(['blocks.1'], names, 2)).toThrow(/No hook of this model matches "blocks.1"/);
+  });
+
+  it('glob semantics: prefix, suffix, segments in order, stars matching empty runs, no overlap of prefix and suffix', () => {
+    const cases: [string, string, boolean][] = [
+      ['*', 'anything', true],
+      ['**', '', true],
+      ['a*a', 'a', false],
+      ['a*a', 'aa', true],
+      ['ab*bc', 'abc', false],
+      ['ab*bc', 'abbc', true],
+      ['*.attn.*', 'blocks.0.attn.hook_q', true],
+      ['b*k*s.1*', 'blocks.1.hook_resid_pre', true],
+      ['b*k*s.2*', 'blocks.1.hook_resid_pre', false],
+      ['*hook_q*hook_k', 'blocks.0.attn.hook_q', false],
+      ['bl*ks.*.*ttn*pattern', 'blocks.12.attn.hook_pattern', true],
+    ];
+    for (const [glob, name, want] of cases) {
+      const re = new RegExp(
+        `^${glob
+          .split('*')
+          .map((p) => p.replace(/[.]/g, '\\.'))
+          .join('.*')}$`,
+      );
+      expect([glob, name, globMatcher(glob)(name)]).toEqual([glob, name, want]);
+      expect(re.test(name)).toBe(want); // the regex reading, on inputs small enough for it
+    }
+  });
+
+  it('30 stars before a letter that never matches: answered at once (a backtracking regex takes ages)', () => {
+    const glob = `${'*'.repeat(30)}X`;
+    expect(() => selectHooks([glob], allHookNames(48), 48)).toThrow(/No hook of this model matches/);
+    expect(selectHooks([`${'*'.repeat(30)}t`], names, 2)).toContain('blocks.0.hook_resid_post');
   });
 
   it('dedupes overlapping patterns and keeps forward order regardless of request order', () => {
