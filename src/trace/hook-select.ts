@@ -23,8 +23,8 @@ export const DEFAULT_HOOK_PATTERNS: readonly string[] = [
 /** DEFAULT_HOOK_PATTERNS that exist in this model (the llama family has no hook_pos_embed). */
 export function defaultHookPatterns(hookNames: readonly string[]): string[] {
   return DEFAULT_HOOK_PATTERNS.filter((p) => {
-    const re = globToRegExp(p);
-    return hookNames.some((n) => re.test(n));
+    const matches = globMatcher(p);
+    return hookNames.some(matches);
   });
 }
 
