@@ -36,7 +36,7 @@ export function planGeneration(msg: GenerateMessage, registry: ModelRegistry, co
   const model = msg.model ?? registry.defaultName;
   const info = registry.resolve(model);
   const { dims } = info;
-  const promptIds = promptTokens(msg, dims.dVocab, dims.nCtx, info.tokenizer);
+  const promptIds = promptTokens(msg, dims.dVocab, { model: info.name, nCtx: dims.nCtx }, info.tokenizer);
   const maxNewTokens = msg.max_new_tokens ?? Math.min(DEFAULT_NEW_TOKENS, config.MAX_NEW_TOKENS);
   checkLengths(promptIds.length, maxNewTokens, info, config.MAX_NEW_TOKENS);
   const hooks = selectModelHooks(msg.hooks, dims);

@@ -30,12 +30,13 @@ const ms = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
 
 /**
  * Prompt -> token ids, with the request rules: exactly one of prompt / token_ids, non-empty, ids in the vocabulary.
- * A prompt that provably needs more than `nCtx` tokens is refused (`prompt_too_long`) without tokenizing it whole.
+ * A prompt that provably needs more than the model's `nCtx` tokens is refused (`prompt_too_long`) without
+ * tokenizing it whole.
  */
 export function promptTokens(
   req: Pick<TraceRequest, 'prompt' | 'token_ids'>,
   dVocab: number,
-  nCtx: number,
+  context: { model: string; nCtx: number },
   tokenizer: ModelTokenizer = GPT2_TOKENIZER,
 ): number[] {
   if (req.prompt !== undefined && req.token_ids !== undefined) {
@@ -44,7 +45,7 @@ export function promptTokens(
   if (req.prompt === undefined && req.token_ids === undefined) {
     throw badRequest('missing_prompt', 'Send a "prompt" (text) or "token_ids" (GPT-2 token ids).');
   }
-  const ids = req.prompt !== undefined ? promptIds(req.prompt, nCtx, tokenizer) : [...(req.token_ids as number[])];
+  const ids = req.prompt !== undefined ? promptIds(req.prompt, context, tokenizer) : [...(req.token_ids as number[])];
   if (ids.length === 0) throw badRequest('empty_prompt', 'The prompt is empty: it needs at least one token.');
   const bad = ids.filter((id) => id < 0 || id >= dVocab);
   if (bad.length > 0) {
@@ -58,12 +59,12 @@ export function promptTokens(
   return ids;
 }
 
-function promptIds(prompt: string, nCtx: number, tokenizer: ModelTokenizer): number[] {
+function promptIds(prompt: string, { model, nCtx }: { model: string; nCtx: number }, tokenizer: ModelTokenizer) {
   const r = tokenizer.encodeBounded(prompt, nCtx);
   if (r.over) {
     throw badRequest(
       'prompt_too_long',
-      `The prompt is too long: it needs more than ${nCtx} tokens, but the model's context (n_ctx) is ${nCtx}.`,
+      `The prompt is too long for ${model}: it needs more than ${nCtx} tokens, but its context (n_ctx) is ${nCtx}.`,
       { n_ctx: nCtx },
     );
   }
@@ -106,7 +107,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   // Everything a request can get wrong is checked before the model is loaded or run.
   const tTok = performance.now();
   const tok = info.tokenizer ?? GPT2_TOKENIZER; // registries built by hand in tests may omit it
-  const ids = promptTokens(req, dims.dVocab, dims.nCtx, tok);
+  const ids = promptTokens(req, dims.dVocab, { model: name, nCtx: dims.nCtx }, tok);
   const tokenizeMs = ms(tTok);
   checkLengths(ids.length, req.max_new_tokens, info, config.MAX_NEW_TOKENS);
   const hooks = selectModelHooks(req.hooks, dims);
