@@ -58,7 +58,7 @@ export async function runExport(req: TraceRequest, registry: ModelRegistry, conf
   const info = registry.resolve(req.model ?? registry.defaultName);
   const { dims } = info;
   const tok = info.tokenizer ?? GPT2_TOKENIZER;
-  const ids = promptTokens(req, dims.dVocab, tok);
+  const ids = promptTokens(req, dims.dVocab, { model: info.name, nCtx: dims.nCtx }, tok);
   checkLengths(ids.length, req.max_new_tokens, info, config.MAX_NEW_TOKENS);
   if (req.max_new_tokens > 0) {
     throw badRequest(
