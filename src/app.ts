@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { type EnvSchema, loadConfig, type AppConfig } from './config.js';
-import { installErrorHandling } from './errors/handler.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './errors/handler.js';
 import { ArchRegistry, DEFAULT_REGISTRY_DIR } from './arch/registry.js';
 import { OPENAPI_INFO } from './schemas/openapi-info.js';
 import { pruneUnusedSchemas } from './schemas/openapi-prune.js';
@@ -43,6 +43,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
     bodyLimit: 8 * 1024 * 1024,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Response schemas document the API (and tests check replies against them);
     // replies are serialised with plain JSON.stringify so large traces are not re-walked by zod.
   });

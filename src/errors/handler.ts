@@ -1,4 +1,5 @@
 // The one error handler: every failure leaves as application/problem+json with a stable code.
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
@@ -36,6 +37,14 @@ function body(
     instance: request.url.split('?')[0] ?? request.url,
     request_id: String(request.id),
   };
+}
+
+/** Replies stay small whatever the input: at most this many issues, each message at most this long. */
+const MAX_ISSUES = 20;
+const MAX_MESSAGE_CHARS = 300;
+
+function shorten(message: string): string {
+  return message.length <= MAX_MESSAGE_CHARS ? message : `${message.slice(0, MAX_MESSAGE_CHARS)}… (shortened)`;
 }
 
 /** Send a problem+json reply (also used by the 404 handler and the WebSocket route's upgrade checks). */
@@ -80,15 +89,19 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'request';
-      const issues = error.validation.map((v) => ({
+      const issues = error.validation.slice(0, MAX_ISSUES).map((v) => ({
         path: `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}`,
-        message: v.message ?? 'is invalid',
+        message: shorten(v.message ?? 'is invalid'),
       }));
-      const detail = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-      return sendProblem(reply, body(request, 400, 'invalid_request', 'Bad request', detail, { issues }));
+      const more = error.validation.length - issues.length;
+      const detail = issues.map((i) => `${i.path}: ${i.message}`).join('; ') + (more > 0 ? `; and ${more} more` : '');
+      return sendProblem(
+        reply,
+        body(request, 400, 'invalid_request', 'Bad request', detail, { issues, issues_total: error.validation.length }),
+      );
     }
     if (error instanceof ZodError) {
-      const detail = describeIssues(error.issues);
+      const detail = shorten(describeIssues(error.issues.slice(0, MAX_ISSUES)));
       return sendProblem(reply, body(request, 400, 'invalid_request', 'Bad request', detail));
     }
     const fe = error as FastifyError;
@@ -125,5 +138,62 @@ export function installErrorHandling(app: FastifyInstance): void {
         `There is no route ${request.method} ${request.url.split('?')[0]}.`,
       ),
     ),
+  );
+}
+
+/** Fastify's routing-time errors (a URL that is not valid percent-encoding) as problem+json. */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const badUrl = error.code === 'FST_ERR_BAD_URL';
+  sendProblem(
+    reply,
+    body(
+      request,
+      400,
+      badUrl ? 'bad_url' : 'bad_request',
+      'Bad request',
+      badUrl
+        ? 'The URL is not valid percent-encoding (each % must start a UTF-8 sequence, e.g. %2F for "/").'
+        : 'The request could not be routed.',
+    ),
+  );
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; code: string; title: string; detail: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'headers_too_large',
+    title: 'Request header fields too large',
+    detail: 'The request line or headers are larger than the server accepts (16 KiB): shorten the URL or the headers.',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'request_timeout',
+    title: 'Request timeout',
+    detail: 'The request was not received in time.',
+  },
+};
+
+/** Errors Node's HTTP parser raises before Fastify sees a request: answered as problem+json on the raw socket. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  const known = (err.code && CLIENT_ERRORS[err.code]) || {
+    status: 400,
+    code: 'malformed_request',
+    title: 'Bad request',
+    detail: 'The HTTP request could not be parsed.',
+  };
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const payload = JSON.stringify({
+    type: `/problems/${known.code}`,
+    title: known.title,
+    status: known.status,
+    code: known.code,
+    detail: known.detail,
+  });
+  socket.end(
+    `HTTP/1.1 ${known.status} ${known.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
   );
 }
