@@ -2,7 +2,7 @@
 import { allHookNames, parseHookName } from '../src/hooks/catalogue.js';
 import { loadGpt2Runtime } from '../src/runtime/load.js';
 import type { Activation, ForwardResult, Gpt2Runtime } from '../src/runtime/types.js';
-import { POOL_MIN_VALUES, summarizeTensors } from '../src/stats/stats-pool.js';
+import { summarizeTensors } from '../src/stats/summarize.js';
 import { attentionRows } from '../src/trace/attention-rows.js';
 import { hookSummaryFrom, sliceHook, summarizeHook } from '../src/trace/summarize-hook.js';
 import {
@@ -58,17 +58,11 @@ function summarizeInThread(res: ForwardResult, nLayer: number, ms?: Map<string, 
 
 /**
  * The hook summaries as summarizeForward computes them for /trace and the stream (detail=summary, every position):
- * slices, then stats + histograms (summarizeTensors: in this thread, or on two with `workerMinValues`), then the
- * summary objects.
+ * slices, then stats + histograms (summarizeTensors), then the summary objects.
  * Attention rows, top-k and the logit lens are left out: at 1024 tokens the rows alone are 75M numbers, which
  * /trace refuses (413 too_many_values); they are timed separately at 128 tokens.
  */
-async function summarizeAsTrace(
-  res: ForwardResult,
-  nLayer: number,
-  offset = 0,
-  workerMinValues?: number,
-): Promise<void> {
+function summarizeAsTrace(res: ForwardResult, nLayer: number, offset = 0): void {
   const T = res.logits.dims[0];
   const opts = { positions: everyPosition(T).map((p) => p + offset), offset, bins: 64, full: false };
   const acts = [...res.activations.values(), res.logits];
@@ -76,10 +70,9 @@ async function summarizeAsTrace(
     const parsed = parseHookName(act.hook, nLayer)!;
     return { act, ...parsed, slice: sliceHook(act, parsed.site, opts) };
   });
-  const results = await summarizeTensors(
+  const results = summarizeTensors(
     selected.map((h) => h.slice.data),
     opts.bins,
-    workerMinValues,
   );
   selected.forEach(({ act, site, layer, slice }, j) =>
     hookSummaryFrom(act, site, layer, opts, slice, results[j].stats, results[j].histogram),
@@ -118,7 +111,6 @@ async function run(ctx: BenchContext) {
       traced: [] as number[],
       summaries: [] as number[],
       inThread: [] as number[],
-      twoThreads: [] as number[],
       rows: [] as number[],
     };
     let values = 0;
@@ -133,7 +125,7 @@ async function run(ctx: BenchContext) {
         await timed(async () => {
           res = await rt.forward({ tokenIds: x, hooks });
           const t0 = performance.now();
-          await summarizeAsTrace(res, rt.dims.nLayer);
+          summarizeAsTrace(res, rt.dims.nLayer);
           sumMs = performance.now() - t0;
         }),
       );
@@ -143,16 +135,13 @@ async function run(ctx: BenchContext) {
         await timed(async () => (values = summarizeInThread(res!, rt.dims.nLayer, r === 0 ? undefined : groupMs))),
       );
       if (T === 128) times.rows.push(await timed(async () => attentionAsTrace(res!, rt.dims.nLayer)));
-      // Opt-in second thread (summarizeForward's workerMinValues), also outside the traced time.
-      times.twoThreads.push(await timed(() => summarizeAsTrace(res!, rt.dims.nLayer, 0, POOL_MIN_VALUES)));
     }
-    const [plain, fetched, traced, summaries, inThread, twoThreads] = [
+    const [plain, fetched, traced, summaries, inThread] = [
       times.plain,
       times.fetched,
       times.traced,
       times.summaries,
       times.inThread,
-      times.twoThreads,
     ].map(median);
     rows.push({ case: `plain (logits only) @${T}`, ms: plain });
     rows.push({ case: `all hooks fetched @${T}`, ms: fetched, note: `${(fetched / plain).toFixed(2)}x plain` });
@@ -167,11 +156,6 @@ async function run(ctx: BenchContext) {
       const timedReps = Math.max(1, reps(T) - 1);
       for (const [group, total] of groupMs) rows.push({ case: `    ${group} @${T}`, ms: total / timedReps });
     }
-    rows.push({
-      case: `  summaries on 2 threads (opt-in workerMinValues) @${T}`,
-      ms: twoThreads,
-      note: `${(summaries / twoThreads).toFixed(2)}x one thread`,
-    });
     if (T === 128)
       rows.push({ case: `  attention rows of every pattern hook (not in traced) @${T}`, ms: median(times.rows) });
     rows.push({ case: `traced + summaries @${T}`, ms: traced, note: `${(traced / plain).toFixed(2)}x plain` });
@@ -190,7 +174,7 @@ async function run(ctx: BenchContext) {
   const stepTraced = await medianMs(
     async () => {
       const r = await rt.forward({ tokenIds: [prompt[P - 1]], past: prefix.present, hooks });
-      await summarizeAsTrace(r, rt.dims.nLayer, P - 1);
+      summarizeAsTrace(r, rt.dims.nLayer, P - 1);
     },
     ctx.quick ? 3 : 10,
   );

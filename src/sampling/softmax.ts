@@ -70,11 +70,6 @@ export function rankOf(logits: Logits, id: number): number {
   return rank;
 }
 
-/** The n largest logits as ids, descending (ties: lower id first). */
-export function topIds(logits: Logits, n: number): number[] {
-  return topByValue(logits, n);
-}
-
 /**
  * The k largest entries of `values` as ids, descending (ties: lower id first), in O(V log k) with a min-heap
  * so a 50k vocabulary is not fully sorted every token.

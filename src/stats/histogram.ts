@@ -14,7 +14,6 @@ export interface HistogramResult {
  * the caller folds slot `bins` into the last bin. The clamp, on the float before `| 0` could wrap, keeps a value
  * outside [min, max] (a caller passing a narrower range) in the first or last bin, as Math.floor + clamp did.
  * `x - x === 0` is the one-comparison finite test (NaN and ±Inf give NaN).
- * Self-contained (no outer names): stats-pool.ts runs its source in a worker thread.
  */
 export function histogramKernel(data: Float32Array, min: number, scale: number, counts: Int32Array): void {
   const n = data.length;
@@ -54,7 +53,7 @@ export function histogram(data: Float32Array, min: number | null, max: number | 
   return histogramFromCounts(raw, min, max, bins, 0);
 }
 
-/** bins / (max - min): the factor histogramKernel multiplies (x - min) by (one definition for both threads). */
+/** bins / (max - min): the factor histogramKernel multiplies (x - min) by. */
 export function histogramScale(min: number, max: number, bins: number): number {
   return bins / (max - min);
 }

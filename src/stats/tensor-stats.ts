@@ -22,7 +22,6 @@ export interface TensorStatsResult {
 }
 
 // Slots of the kernel's output buffer (one module-level Float64Array: nothing is allocated per call).
-// MIN / MAX are exported for the worker source in stats-pool.ts.
 const FINITE = 0;
 const NAN = 1;
 const POS_INF = 2;
@@ -31,11 +30,11 @@ const SHIFT = 4;
 const S1 = 5; // sum (x - shift)
 const S2 = 6; // sum (x - shift)^2
 const SQ = 7; // sum x^2
-export const MIN = 8;
-export const MAX = 9;
+const MIN = 8;
+const MAX = 9;
 const MIN_AT = 10; // first index of the minimum
 const MAX_AT = 11; // first index of the maximum
-/** Length of the statsKernel output: a worker thread runs the same kernel into its own buffer (stats-pool.ts). */
+/** Length of the statsKernel output buffer. */
 export const STATS_SLOTS = 12;
 const scratch = new Float64Array(STATS_SLOTS);
 
@@ -45,7 +44,6 @@ const scratch = new Float64Array(STATS_SLOTS);
  * comparison per four values clears the common all-finite case; the rare rest goes one value at a time.
  * |x| is never computed per value: the abs-max is max(-min, max) and its first index follows from the first
  * indices of min and max (see statsFromKernel). Strict < and > keep the first occurrence of each.
- * Self-contained (no outer names) because stats-pool.ts ships its source to a worker thread.
  */
 export function statsKernel(data: Float32Array, out: Float64Array): void {
   const n = data.length;
@@ -149,19 +147,18 @@ export function statsKernel(data: Float32Array, out: Float64Array): void {
     else negInf++;
     i++;
   }
-  // Literal slots (FINITE, NAN, ... MAX_AT above): the kernel must not read outer names.
-  out[0] = finite;
-  out[1] = nan;
-  out[2] = posInf;
-  out[3] = negInf;
-  out[4] = shift;
-  out[5] = s1a + s1b;
-  out[6] = s2a + s2b;
-  out[7] = sqa + sqb;
-  out[8] = min;
-  out[9] = max;
-  out[10] = minAt;
-  out[11] = maxAt;
+  out[FINITE] = finite;
+  out[NAN] = nan;
+  out[POS_INF] = posInf;
+  out[NEG_INF] = negInf;
+  out[SHIFT] = shift;
+  out[S1] = s1a + s1b;
+  out[S2] = s2a + s2b;
+  out[SQ] = sqa + sqb;
+  out[MIN] = min;
+  out[MAX] = max;
+  out[MIN_AT] = minAt;
+  out[MAX_AT] = maxAt;
 }
 
 primeKernel((sample) => statsKernel(sample, scratch));

@@ -49,8 +49,7 @@ export class StreamHub {
   /** Finished generations still subscribable, oldest first, with the timer that releases each. */
   private readonly retained = new Map<Generation, NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
-  private gates = new WeakMap<Gpt2Runtime, ForwardGate>();
-  private forwardConcurrency: number | undefined;
+  private readonly gates = new WeakMap<Gpt2Runtime, ForwardGate>();
   private readonly peers = new Set<Peer>();
   private closing = false;
   private nextConnection = 1;
@@ -174,16 +173,10 @@ export class StreamHub {
       const parallelism = (runtime as { parallelism?: unknown }).parallelism;
       const fromRuntime =
         typeof parallelism === 'number' && parallelism >= 1 ? Math.floor(parallelism) : FORWARD_CONCURRENCY;
-      gate = new ForwardGate(this.forwardConcurrency ?? fromRuntime);
+      gate = new ForwardGate(fromRuntime);
       this.gates.set(runtime, gate);
     }
     return gate;
-  }
-
-  /** Override the per-model concurrency for generations started from now on (benchmarks and tuning); undefined = the runtime's. */
-  setForwardConcurrency(limit: number | undefined): void {
-    this.forwardConcurrency = limit;
-    this.gates = new WeakMap();
   }
 
   /**

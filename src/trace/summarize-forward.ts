@@ -12,7 +12,7 @@ import { attentionRows } from './attention-rows.js';
 import { lensStages, logitLens } from './logit-lens.js';
 import { tokenText, topKFromLogits } from './next-token.js';
 import type { ModelTokenizer } from '../tokenizer/model-tokenizer.js';
-import { summarizeTensors } from '../stats/stats-pool.js';
+import { summarizeTensors } from '../stats/summarize.js';
 import { hookSummaryFrom, sliceHook } from './summarize-hook.js';
 
 export interface SummarizeOptions {
@@ -28,11 +28,6 @@ export interface SummarizeOptions {
   /** Absolute positions for the logit lens (ascending); defaults to `positions`. */
   lensPositions?: readonly number[];
   bins?: number;
-  /**
-   * Summarise on a second thread when the selected slices hold at least this many values (POOL_MIN_VALUES is a
-   * sensible choice on a machine with idle cores); omitted = always in this thread.
-   */
-  workerMinValues?: number;
   /** The model's tokenizer for token texts (default GPT-2's). */
   tokenizer?: ModelTokenizer;
 }
@@ -72,11 +67,10 @@ export async function summarizeForward(
     if (!act) throw new Error(`forward() did not return ${name}`);
     return { act, ...parsed, slice: sliceHook(act, parsed.site, hookOpts) };
   });
-  // Statistics + histograms of every slice at once (on two threads if the caller opted in: src/stats/stats-pool.ts).
-  const summaries = await summarizeTensors(
+  // Statistics + histograms of every slice (src/stats/summarize.ts).
+  const summaries = summarizeTensors(
     selected.map((h) => h.slice.data),
     hookOpts.bins,
-    opts.workerMinValues,
   );
   const hooks: HookSummary[] = selected.map(({ act, site, layer, slice }, j) =>
     hookSummaryFrom(act, site, layer, hookOpts, slice, summaries[j].stats, summaries[j].histogram),

@@ -58,7 +58,7 @@ export function sliceHook(act: Activation, site: HookSite, opts: HookSummaryOpti
   return { ...sliced, axis };
 }
 
-/** The HookSummary of a slice whose statistics and histogram are already computed (here or on the summary worker). */
+/** The HookSummary of a slice whose statistics and histogram are already computed (src/stats/summarize.ts). */
 export function hookSummaryFrom(
   act: Activation,
   site: HookSite,
