@@ -1,4 +1,4 @@
-// npm run model:import -- <folder> [--name N] [--force] [--models-dir D]: validate and install a HF GPT-2 folder.
+// npm run model:import -- <folder> [--name N] [--force] [--models-dir D]: validate and install a HF model folder.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.js';
@@ -7,8 +7,12 @@ import { describeCliError, parseOneArgCli, type CliIo, processIo } from './cli-i
 
 const USAGE = `Usage: npm run model:import -- <folder> [--name NAME] [--force] [--models-dir DIR]
 
-Checks that <folder> holds a Hugging Face GPT-2 checkpoint (config.json + model.safetensors: every tensor's
-name, dtype and shape against the config) and installs it as MODELS_DIR/NAME (default: the folder's name).`;
+Checks that <folder> holds a runnable Hugging Face checkpoint (model_type gpt2, llama, qwen2, qwen3 or mistral:
+config.json + model.safetensors, or shards + model.safetensors.index.json; every tensor's name, dtype and shape
+against the config) and installs it as MODELS_DIR/NAME (default: the folder's name; for a Hugging Face cache
+snapshot .../models--Owner--Repo/snapshots/<commit>, the repo's name). tokenizer.json, tokenizer_config.json and
+generation_config.json come along when present. Symlinks (the cache's links into ../../blobs) are followed: the
+installed files are real copies, each checked against its source's size and sha256.`;
 
 /** Returns the process exit code; expected failures print one sentence, never a stack trace. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -32,8 +36,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     const d = r.checkpoint.dims;
     io.out(
       `Installed "${r.name}" in ${r.dir}${r.replaced ? ' (replaced the previous one)' : ''}: ` +
-        `${d.nLayer} layers, d_model ${d.dModel}, ${d.nHead} heads, n_ctx ${d.nCtx}, vocab ${d.dVocab}, ` +
-        `${r.checkpoint.dtype}, ${(r.bytes / 1e6).toFixed(1)} MB.\n` +
+        `${r.checkpoint.modelType}, ${d.nLayer} layers, d_model ${d.dModel}, ${d.nHead} heads` +
+        `${d.nKvHeads !== undefined && d.nKvHeads !== d.nHead ? ` (${d.nKvHeads} key/value)` : ''}, n_ctx ${d.nCtx}, ` +
+        `vocab ${d.dVocab}, ${r.checkpoint.dtype}, ${(r.bytes / 1e6).toFixed(1)} MB in ${r.files.length} files.\n` +
         `Use it with {"model": "${r.name}"} or DEFAULT_MODEL=${r.name} (models folder: ${path.resolve(modelsDir)}).\n`,
     );
     return 0;

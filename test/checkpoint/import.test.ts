@@ -1,4 +1,4 @@
-// importCheckpoint + the model:import CLI: validation through inspectGpt2Checkpoint, atomic install, refusals.
+// importCheckpoint + the model:import CLI on GPT-2 folders: validation through the checkpoint inspector, atomic install, refusals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
