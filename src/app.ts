@@ -27,6 +27,17 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/**
+ * Hugging Face ids hold a "/" (meta-llama/Meta-Llama-3-8B). Typed unencoded in a /models URL, it would be two path
+ * segments and no route; read `/models/<org>/<name>[/params|/shapes]` as `/models/<org>%2F<name>[...]`.
+ */
+export function encodeHubIdSlash(req: { url?: string }): string {
+  const url = req.url ?? '/';
+  const m = /^\/models\/([^/?#]+)\/([^/?#]+)(\/(?:params|shapes))?(\?.*)?$/.exec(url);
+  if (!m || m[2] === 'params' || m[2] === 'shapes') return url;
+  return `/models/${m[1]}%2F${m[2]}${m[3] ?? ''}${m[4] ?? ''}`;
+}
+
 /** Merge overrides into the env map and validate once (same rules as the real environment). */
 function resolveConfig(options: BuildAppOptions): AppConfig {
   const env: Record<string, string | undefined> = { ...(options.env ?? process.env) };
@@ -44,6 +55,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     },
     bodyLimit: 8 * 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
+    rewriteUrl: encodeHubIdSlash,
     clientErrorHandler,
     // Response schemas document the API (and tests check replies against them);
     // replies are serialised with plain JSON.stringify so large traces are not re-walked by zod.

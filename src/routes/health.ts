@@ -13,6 +13,7 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
     '/readyz',
     { schema: { tags: ['health'], response: { 200: ReadySchema, 503: ReadySchema } } },
     async (_req, reply) => {
+      await app.models.refresh(app.config.DEFAULT_MODEL); // installed after start: ready now
       const names = app.models.list().map((m) => m.name);
       const def = app.config.DEFAULT_MODEL;
       const ready = names.includes(def);

@@ -96,6 +96,7 @@ const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) =
       },
     },
     async (req) => {
+      await app.models.refresh(req.params.name); // a checkpoint imported after start
       const v = resolveModel(registry, runnable(), req.params.name);
       return {
         ...summary(v),
@@ -119,6 +120,7 @@ const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) =
       },
     },
     async (req) => {
+      await app.models.refresh(req.params.name); // a checkpoint imported after start
       const v = resolveModel(registry, runnable(), req.params.name);
       return paramsBody(v.name, v.spec);
     },
@@ -138,6 +140,7 @@ const modelsRoutes: FastifyPluginAsync<ModelRoutesOptions> = async (app, opts) =
       },
     },
     async (req) => {
+      await app.models.refresh(req.params.name); // a checkpoint imported after start
       const v = resolveModel(registry, runnable(), req.params.name);
       return shapesBody(v.name, v.spec, req.query);
     },

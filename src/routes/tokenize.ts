@@ -19,10 +19,17 @@ const tokenizeRoutes: FastifyPluginAsync = async (app) => {
           'front). Token texts keep their leading spaces; a GPT-2 token whose bytes are not valid UTF-8 alone is shown as ' +
           '\\xNN escapes.',
         body: TokenizeRequestSchema,
-        response: { 200: TokenizeResponseSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
+        response: {
+          200: TokenizeResponseSchema,
+          400: ProblemSchema,
+          404: ProblemSchema,
+          409: ProblemSchema,
+          422: ProblemSchema,
+        },
       },
     },
     async (request) => {
+      await app.models.refresh(request.body.model ?? app.models.defaultName); // a model imported after start
       const info = app.models.resolve(request.body.model ?? app.models.defaultName);
       const tok = info.tokenizer;
       const cap = app.config.TOKENIZE_MAX_TOKENS;

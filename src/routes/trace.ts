@@ -27,11 +27,13 @@ const traceRoutes: FastifyPluginAsync = async (app) => {
           404: ProblemSchema,
           409: ProblemSchema,
           413: ProblemSchema,
+          422: ProblemSchema,
           503: ProblemSchema,
         },
       },
     },
     async (request, reply) => {
+      await app.models.refresh(request.body.model ?? app.models.defaultName); // a model imported after start
       const format = requestedFormat(request.body.format, request.headers.accept);
       if (format === 'json') return runTrace(request.body, app.models, app.config);
       const exp = await runExport(request.body, app.models, app.config);

@@ -127,14 +127,29 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext, clientKe
       case 'ping':
         peer.send(msg.nonce === undefined ? { type: 'pong' } : { type: 'pong', nonce: msg.nonce });
         return;
-      case 'generate':
-        try {
-          hub.start(planGeneration(msg, ctx.registry, config), peer);
-        } catch (err) {
-          if (!(err instanceof ProblemError)) throw err;
-          peer.send(errorFrame(msg.id, err.code, err.detail));
-        }
+      case 'generate': {
+        const start = () => {
+          try {
+            hub.start(planGeneration(msg, ctx.registry, config), peer);
+          } catch (err) {
+            if (!(err instanceof ProblemError)) throw err;
+            peer.send(errorFrame(msg.id, err.code, err.detail));
+          }
+        };
+        // An installed model starts synchronously (frame order is kept); a name that is not installed first
+        // re-reads its MODELS_DIR folder, so a model imported while the service runs can be streamed.
+        const model = msg.model ?? ctx.registry.defaultName;
+        if (ctx.registry.list().some((m) => m.name === model)) start();
+        else
+          ctx.registry.refresh(model).then(
+            () => peer.open && start(),
+            (err: unknown) => {
+              log.error({ err }, 'model folder rescan failed');
+              if (peer.open) start();
+            },
+          );
         return;
+      }
       case 'cancel': {
         const gen = peer.labels.get(msg.id);
         if (!gen) {

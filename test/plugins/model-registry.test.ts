@@ -4,8 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { testApp } from '../helpers/app.js';
+import { buildApp } from '../../src/app.js';
+import { main as importMain } from '../../src/cli/model-import.js';
 import { ProblemError } from '../../src/errors/problem-error.js';
 import { TINY_FIXTURE } from '../trace/models-dir.js';
+import { StreamClient } from '../stream/client.js';
 
 /** MODELS_DIR with one good checkpoint and every kind of folder the scan must skip. */
 async function messyModelsDir(): Promise<string> {
@@ -53,8 +56,8 @@ describe('model-registry plugin', () => {
     expect(app.models.defaultName).toBe('tiny-gpt2');
   });
 
-  it('unknown names: 404 unknown_model with suggestions; skipped folders are unknown too', () => {
-    for (const name of ['tiny-gpt', 'broken', 'a-llama', 'registry', 'llama-9-8b']) {
+  it('unknown names: 404 unknown_model with suggestions; the registry folder is unknown too', () => {
+    for (const name of ['tiny-gpt', 'registry', 'llama-9-8b', '../tiny-gpt2']) {
       let err: unknown;
       try {
         app.models.resolve(name);
@@ -65,6 +68,24 @@ describe('model-registry plugin', () => {
       expect([(err as ProblemError).statusCode, (err as ProblemError).code]).toEqual([404, 'unknown_model']);
       expect((err as ProblemError).extra.suggestions).toContain('tiny-gpt2');
     }
+  });
+
+  it('folders present but invalid: 422 invalid_checkpoint naming the reason (relative to MODELS_DIR)', async () => {
+    const reasons: Record<string, RegExp> = {
+      broken: /^broken\/model\.safetensors declares a \d+-byte header; .*\(corrupt header\)\.$/,
+      'a-llama': /^a-llama\/config\.json: config\.hidden_size/,
+      'bad-json': /^bad-json\/config\.json is not valid JSON\.$/,
+      'no-weights': /^no-weights\/ needs config\.json and model\.safetensors .*it has no weights\.$/,
+    };
+    for (const [name, reason] of Object.entries(reasons)) {
+      const res = await app.inject({ method: 'POST', url: '/trace', payload: { prompt: 'a', model: name } });
+      expect([res.statusCode, res.json().code, res.json().model]).toEqual([422, 'invalid_checkpoint', name]);
+      expect(res.json().reason).toMatch(reason);
+      expect(res.json().detail).toContain(res.json().reason);
+      expect(res.body).not.toContain(dir); // no server paths in replies
+    }
+    const tok = await app.inject({ method: 'POST', url: '/tokenize', payload: { text: 'a', model: 'broken' } });
+    expect([tok.statusCode, tok.json().code]).toEqual([422, 'invalid_checkpoint']);
   });
 
   it('loads once: concurrent first calls share one promise, then the model is marked loaded', async () => {
@@ -88,9 +109,18 @@ describe('model-registry plugin', () => {
     expect([tok.statusCode, tok.json().code]).toEqual([409, 'model_not_runnable']);
   });
 
+  it('model_not_runnable names the command that installs the model', async () => {
+    const res = await app.inject({ method: 'POST', url: '/trace', payload: { prompt: 'a', model: 'gpt2' } });
+    expect([res.statusCode, res.json().code]).toEqual([409, 'model_not_runnable']);
+    expect(res.json().detail).toContain('`npm run model:download -- gpt2`');
+    expect(res.json().fix).toBe('install it with `npm run model:download -- gpt2`');
+    const llama = app.models.resolve.bind(app.models);
+    expect(() => llama('llama-3-8b')).toThrow(/in MODELS_DIR\/llama-3-8b/);
+  });
+
   it('/trace and /tokenize name unknown models with 404 unknown_model', async () => {
     for (const [url, payload] of [
-      ['/trace', { prompt: 'a', model: 'broken' }],
+      ['/trace', { prompt: 'a', model: 'tiny-gpt3' }],
       ['/tokenize', { text: 'a', model: 'tiny-gpt' }],
     ] as const) {
       const res = await app.inject({ method: 'POST', url, payload });
@@ -123,5 +153,95 @@ describe('model-registry lifecycle', () => {
     const trace = await app.inject({ method: 'POST', url: '/trace', payload: { prompt: 'a' } });
     expect([trace.statusCode, trace.json().code]).toEqual([404, 'unknown_model']);
     await app.close();
+  });
+});
+
+describe('models installed while the service runs', () => {
+  let dir: string;
+  let src: string;
+  let app: FastifyInstance;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'tensortrace-live-'));
+    src = await mkdtemp(path.join(os.tmpdir(), 'tensortrace-hf-'));
+    for (const f of ['config.json', 'model.safetensors']) await copyFile(path.join(TINY_FIXTURE, f), path.join(src, f));
+    const stream = { write: (line: string) => logs.push(line) };
+    app = await buildApp({
+      logger: { level: 'warn', stream },
+      config: { SERVE_WEB: false, MODELS_DIR: dir, DEFAULT_MODEL: 'gpt2', MODEL_WORKERS: 0 },
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+    await rm(src, { recursive: true, force: true });
+  });
+
+  it('warns at start when DEFAULT_MODEL is not installed, naming the command that installs it', () => {
+    const warning = logs.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.level === 40);
+    expect(warning?.msg).toContain('DEFAULT_MODEL "gpt2" is not installed');
+    expect(warning?.msg).toContain('`npm run model:download -- gpt2`');
+  });
+
+  it('model:import, then /trace and /models use it without a restart', async () => {
+    const before = await app.inject({ method: 'POST', url: '/trace', payload: { prompt: 'a', model: 'my-gpt2' } });
+    expect([before.statusCode, before.json().code]).toEqual([404, 'unknown_model']);
+
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: {}, isTty: false };
+    expect(await importMain([src, '--name', 'my-gpt2', '--models-dir', dir], io)).toBe(0);
+    expect(out.join('')).toContain('Use it with {"model": "my-gpt2"}');
+
+    const trace = await app.inject({
+      method: 'POST',
+      url: '/trace',
+      payload: { prompt: 'The capital of France is', model: 'my-gpt2', hooks: [] },
+    });
+    expect(trace.statusCode).toBe(200);
+    expect(trace.json().model).toBe('my-gpt2');
+    expect(trace.json().tokens).toHaveLength(5);
+    expect(app.models.list().map((m) => m.name)).toEqual(['my-gpt2']);
+    const listed = await app.inject({ method: 'GET', url: '/models/my-gpt2' });
+    expect([listed.statusCode, listed.json().runnable]).toEqual([200, true]);
+  });
+
+  it('the stream finds a model imported after start, and names an invalid folder with its reason', async () => {
+    await symlink(TINY_FIXTURE, path.join(dir, 'streamed'), 'dir');
+    await mkdir(path.join(dir, 'half'));
+    await copyFile(path.join(TINY_FIXTURE, 'model.safetensors'), path.join(dir, 'half', 'model.safetensors'));
+    const addr = app.server.address() as { port: number };
+    const c = await StreamClient.connect(`ws://127.0.0.1:${addr.port}/stream`);
+    try {
+      c.send({ type: 'generate', id: 'g', prompt: 'The capital of France is', model: 'streamed', max_new_tokens: 2 });
+      const frames = await c.untilDone('g');
+      expect(frames.filter((f) => f.type === 'token')).toHaveLength(2);
+      const err = c.next('error', 'h');
+      c.send({ type: 'generate', id: 'h', prompt: 'a', model: 'half' });
+      expect(await err).toMatchObject({
+        code: 'invalid_checkpoint',
+        message: expect.stringContaining('no config.json'),
+      });
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a folder that becomes valid after a 422 runs on the next request', async () => {
+    await mkdir(path.join(dir, 'later'));
+    await copyFile(path.join(TINY_FIXTURE, 'config.json'), path.join(dir, 'later', 'config.json'));
+    const first = await app.inject({ method: 'POST', url: '/tokenize', payload: { text: 'a', model: 'later' } });
+    expect([first.statusCode, first.json().code]).toEqual([422, 'invalid_checkpoint']);
+    expect(first.json().reason).toContain('it has no weights');
+    await copyFile(path.join(TINY_FIXTURE, 'model.safetensors'), path.join(dir, 'later', 'model.safetensors'));
+    const second = await app.inject({ method: 'POST', url: '/tokenize', payload: { text: 'a', model: 'later' } });
+    expect([second.statusCode, second.json().model]).toEqual([200, 'later']);
+  });
+
+  it('DEFAULT_MODEL installed later: /readyz turns ready', async () => {
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    await symlink(TINY_FIXTURE, path.join(dir, 'gpt2'), 'dir');
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect([ready.statusCode, ready.json().status]).toEqual([200, 'ready']);
   });
 });

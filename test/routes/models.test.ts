@@ -96,6 +96,16 @@ describe('GET /models/:name', () => {
     expect(body.config).toMatchObject({ hidden_size: 4096, num_key_value_heads: 8 });
     expect(body.published_detail?.total).toBe(8_030_261_248);
   });
+  it('an HF id with an unencoded "/" works like %2F, also for /params and /shapes', async () => {
+    const detail = await get('/models/meta-llama/Meta-Llama-3-8B');
+    expect([detail.statusCode, detail.json().name]).toEqual([200, 'llama-3-8b']);
+    const params = await get('/models/meta-llama/Meta-Llama-3-8B/params');
+    expect([params.statusCode, params.json().total]).toEqual([200, 8_030_261_248]);
+    const shapes = await get('/models/meta-llama/Meta-Llama-3-8B/shapes?seq_len=16');
+    expect([shapes.statusCode, shapes.json().model]).toEqual([200, 'llama-3-8b']);
+    expect((await get('/models/gpt2/params')).json().total).toBe(124_439_808);
+    problem(await get('/models/a/b/c'), 404, 'route_not_found');
+  });
   it('404 unknown_model with suggestions', async () => {
     const p = problem(await get('/models/lama-3-8b'), 404, 'unknown_model');
     expect(p.suggestions).toContain('llama-3-8b');
