@@ -71,7 +71,7 @@ describe('GET /stream backpressure', () => {
     expect(frames.filter((f) => f.type === 'step')).toHaveLength(40);
     expect(frames.map((f) => ('seq' in f ? f.seq : -1))).toEqual(frames.map((_, i) => i));
     a.close();
-  }, 30_000);
+  }, 90_000);
 
   it('a slow subscriber does not stall the owner: its steps are coalesced, its tokens all arrive', async () => {
     const owner = await StreamClient.connect(server.url);
@@ -99,5 +99,5 @@ describe('GET /stream backpressure', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
     owner.close();
     slow.close();
-  }, 30_000);
+  }, 90_000);
 });

@@ -79,7 +79,7 @@ export class StreamClient {
   }
 
   /** The first frame matching `pred` received at index >= `from` (already received or still to come). */
-  waitFor(pred: Pred, from = 0, timeoutMs = 15_000): Promise<ServerMessage> {
+  waitFor(pred: Pred, from = 0, timeoutMs = 45_000): Promise<ServerMessage> {
     const have = this.frames.slice(from).find(pred);
     if (have) return Promise.resolve(have);
     return new Promise((resolve, reject) => {

@@ -85,5 +85,5 @@ describe('GET /stream replay buffer', () => {
     expect(await late.next('error', 'later')).toMatchObject({ code: 'unknown_generation' });
     owner.close();
     late.close();
-  });
+  }, 120_000);
 });
