@@ -15,6 +15,7 @@ import healthRoutes from './routes/health.js';
 import modelRoutes from './routes/models.js';
 import tokenizeRoutes from './routes/tokenize.js';
 import traceRoutes from './routes/trace.js';
+import sweepRoutes from './routes/sweep.js';
 import streamRoutes from './routes/stream.js';
 import webRoutes from './routes/web.js';
 
@@ -85,6 +86,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   await app.register(modelRoutes, { registry: arch });
   await app.register(tokenizeRoutes);
   await app.register(traceRoutes);
+  await app.register(sweepRoutes);
   await app.register(streamRoutes);
   if (config.SERVE_WEB) await app.register(webRoutes);
 

@@ -61,6 +61,12 @@ export const EnvSchema = z.object({
   MAX_INTERVENTIONS: intFromEnv(64, 0, 10_000).describe(
     'Interventions one /trace request or stream generation may carry (each distinct set of edited hooks opens one extra session)',
   ),
+  SWEEP_MAX_CELLS: intFromEnv(4096, 1, 1_000_000).describe(
+    'Cells one /sweep (or stream sweep) may have, layers x heads or positions; over it: 413 sweep_too_large with the size',
+  ),
+  SWEEP_MAX_VALUES: intFromEnv(20_000, 1, 100_000_000).describe(
+    'Numbers one sweep reply may carry (values + normalized grids); over it: 413 sweep_too_large with the size',
+  ),
   EXPORT_MAX_BYTES: intFromEnv(1024 * 1024 * 1024, 1, 4_000_000_000).describe(
     'Cap on the float32 tensor bytes of one safetensors/npz export (POST /trace with a file format, saved-trace tensors); over it: 413',
   ),

@@ -170,7 +170,7 @@ export function buildGpt2Graph(
 }
 
 /** gelu_new (GPT-2's tanh approximation): 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), same op order as TransformerLens. */
-function geluNew(g: GraphBuilder, x: string, out: string, scope: string): string {
+export function geluNew(g: GraphBuilder, x: string, out: string, scope: string): string {
   const k = g.constFloat(`${scope}/gelu_sqrt_2_over_pi`, [Math.sqrt(2 / Math.PI)]);
   const a = g.constFloat(`${scope}/gelu_0.044715`, [0.044715]);
   const half = g.constFloat(`${scope}/gelu_half`, [0.5]);

@@ -82,9 +82,17 @@ export function addWeights(g: GraphBuilder, ckpt: Gpt2Checkpoint, location: stri
 /**
  * LayerNorm written out as TransformerLens does, so the scale is a tensor of its own:
  * x - mean; scale = sqrt(mean(x^2) + eps) -> `${prefix}.hook_scale` [pos]; x / scale * w + b -> `${prefix}.hook_normalized`.
- * Input [rows, d_model] -> output [rows, d_model].
+ * Input [rows, d_model] -> output [rows, d_model] (without the scale output: any [..., d_model]).
  */
-export function layerNorm(g: GraphBuilder, x: string, ln: LnWeights, eps: number, prefix: string): string {
+export function layerNorm(
+  g: GraphBuilder,
+  x: string,
+  ln: LnWeights,
+  eps: number,
+  prefix: string,
+  /** Emit `${prefix}.hook_scale` ([rows], for 2-D input only); the batched sweep graphs do without. */
+  withScale = true,
+): string {
   const eq = g.constFloat(`${prefix}/eps`, [eps]);
   const mean = g.op('ReduceMean', [x], undefined, { axes: [-1], keepdims: 1 }, prefix); // [rows, 1]
   const centred = g.op('Sub', [x, mean], undefined, {}, prefix); // [rows, d_model]
@@ -96,7 +104,7 @@ export function layerNorm(g: GraphBuilder, x: string, ln: LnWeights, eps: number
     prefix,
   ); // [rows, 1]
   const scale = g.op('Sqrt', [g.op('Add', [variance, eq], undefined, {}, prefix)], undefined, {}, prefix); // [rows, 1]
-  g.op('Squeeze', [scale, g.constInt64(`${prefix}/squeeze_axes`, [1])], `${prefix}.hook_scale`); // [rows]
+  if (withScale) g.op('Squeeze', [scale, g.constInt64(`${prefix}/squeeze_axes`, [1])], `${prefix}.hook_scale`); // [rows]
   const normed = g.op('Div', [centred, scale], undefined, {}, prefix); // [rows, d_model]
   return g.op('Add', [g.op('Mul', [normed, ln.w], undefined, {}, prefix), ln.b], `${prefix}.hook_normalized`);
 }

@@ -9,6 +9,9 @@ import { cacheReleased, Gpt2KvCache, type CachedTensor } from './kv-cache.js';
 import { guardedRun, type RuntimeLogger } from './ort-guard.js';
 import { editFeeds } from '../interventions/feeds.js';
 import { editKey, type EditSlot, slotOf } from '../interventions/types.js';
+import { runSweepJob } from '../sweep/run-job.js';
+import { releaseSweepSessions, type SweepSessions, sweepPieces } from '../sweep/sessions.js';
+import type { SweepJob, SweepOutcome, SweepProgress } from '../sweep/types.js';
 import {
   familyOf,
   kvHeadsOf,
@@ -38,6 +41,8 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
   private disposed = false;
   /** Edit-graph sessions by edit structure (editKey), most recently used last; created on first use. */
   private readonly editSessions = new Map<string, Promise<InferenceSession>>();
+  /** The sweep pieces, opened on the first sweep and kept while the model is loaded. */
+  private sweepSessions: Promise<SweepSessions> | null = null;
 
   constructor(
     readonly name: string,
@@ -49,6 +54,8 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     private readonly openEditSession?: (slots: EditSlot[]) => Promise<InferenceSession>,
     /** How many edit structures keep a session (least recently used closed first). */
     private readonly maxEditSessions = 4,
+    /** Opens the sweep pieces (load.ts; GPT-2 graphs only); absent: sweeps are refused. */
+    private readonly openSweepSessions?: () => Promise<SweepSessions>,
   ) {
     this.hookNames = Object.freeze(allHookNames(dims.nLayer, familyOf(dims)));
     this.hookSet = new Set(this.hookNames);
@@ -183,6 +190,22 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     }));
   }
 
+  async sweep(job: SweepJob, onProgress?: SweepProgress): Promise<SweepOutcome> {
+    this.assertOpen();
+    const open = this.openSweepSessions;
+    if (!open) {
+      throw unprocessable('sweep_unsupported', `${this.name} was loaded without sweep support (GPT-2 graphs only).`);
+    }
+    const pieces = async () => {
+      this.sweepSessions ??= open();
+      this.sweepSessions.catch(() => {
+        this.sweepSessions = null;
+      });
+      return sweepPieces(await this.sweepSessions, this.dims, this.name, this.logger);
+    };
+    return runSweepJob(job, this.dims, (req) => this.forward(req), pieces, onProgress);
+  }
+
   /** The garbage collector frees the arrays once nothing refers to the cache; this only makes later use a 409. */
   release(cache: KvCache): void {
     if (cache instanceof Gpt2KvCache && cache.owner === this.owner) this.released.add(cache);
@@ -193,7 +216,8 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     this.disposed = true;
     const edits = [...this.editSessions.values()].map((p) => p.then((s) => s.release()).catch(() => undefined));
     this.editSessions.clear();
-    await Promise.all([this.forwardSession.release(), this.lensSession.release(), ...edits]);
+    const sweep = this.sweepSessions?.then(releaseSweepSessions).catch(() => undefined);
+    await Promise.all([sweep, this.forwardSession.release(), this.lensSession.release(), ...edits]);
   }
 
   /** The session for an edit structure: cached, least recently used closed beyond maxEditSessions. */

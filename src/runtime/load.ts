@@ -11,6 +11,8 @@ import { ModelRunError, type RuntimeLogger } from './ort-guard.js';
 import { OrtGpt2Runtime } from './gpt2-runtime.js';
 import type { Gpt2Runtime } from './types.js';
 import type { EditSlot } from '../interventions/types.js';
+import { buildSweepAttention, buildSweepAttnOut, buildSweepMlp, buildSweepUnembed } from '../graph/build-sweep.js';
+import type { SweepSessions } from '../sweep/sessions.js';
 
 export interface LoadOptions {
   /** The model's name in logs and errors (e.g. the folder name). */
@@ -61,6 +63,12 @@ async function buildGraphs(dir: string) {
       forwardGraph: buildGpt2Graph(ckpt, location),
       lensGraph: buildLensGraph(ckpt, location),
       editGraph: (slots: EditSlot[]) => buildGpt2Graph(ckpt, location, slots),
+      sweepGraphs: {
+        attention: (l: number) => buildSweepAttention(ckpt, location, l),
+        attnOut: (l: number) => buildSweepAttnOut(ckpt, location, l),
+        mlp: (l: number) => buildSweepMlp(ckpt, location, l),
+        unembed: () => buildSweepUnembed(ckpt, location),
+      },
     };
   }
   const ckpt = any.ckpt;
@@ -78,6 +86,7 @@ async function buildGraphs(dir: string) {
     forwardGraph: buildLlamaGraph(ckpt, locations),
     lensGraph: buildLlamaLensGraph(ckpt, locations),
     editGraph: (slots: EditSlot[]) => buildLlamaGraph(ckpt, locations, slots),
+    sweepGraphs: null,
   };
 }
 
@@ -111,7 +120,27 @@ export async function loadGpt2Runtime(dir: string, options: LoadOptions): Promis
       );
       return s;
     };
-    return new OrtGpt2Runtime(options.name, ckpt.dims, forward, lens, options.logger, openEdits);
+    // Sweep pieces (GPT-2): 3 sessions per block + the unembedding, opened on the first sweep.
+    const graphs = ckpt.sweepGraphs;
+    const openSweep = graphs
+      ? async (): Promise<SweepSessions> => {
+          const t1 = performance.now();
+          const open = (g: Uint8Array) => ort.InferenceSession.create(g, opts);
+          const layers = [...Array(ckpt.dims.nLayer).keys()];
+          const s: SweepSessions = {
+            attention: await Promise.all(layers.map((l) => open(graphs.attention(l)))),
+            attnOut: await Promise.all(layers.map((l) => open(graphs.attnOut(l)))),
+            mlp: await Promise.all(layers.map((l) => open(graphs.mlp(l)))),
+            unembed: await open(graphs.unembed()),
+          };
+          options.logger?.info(
+            { model: options.name, sessions: 3 * layers.length + 1, loadMs: Math.round(performance.now() - t1) },
+            'sweep graphs loaded',
+          );
+          return s;
+        }
+      : undefined;
+    return new OrtGpt2Runtime(options.name, ckpt.dims, forward, lens, options.logger, openEdits, 4, openSweep);
   } catch (err) {
     await forward?.release();
     options.logger?.error({ model: options.name, err }, 'onnxruntime could not create a session');

@@ -108,6 +108,10 @@ async function main(): Promise<void> {
         transfer,
       };
     }
+    if (m.op === 'sweep') {
+      const progress = (done: number, total: number) => send({ type: 'progress', id: m.id, done, total });
+      return { reply: { type: 'reply', id: m.id, ok: true, sweep: await rt.sweep(m.job, progress) } };
+    }
     if (m.op === 'lens') return { reply: { type: 'reply', id: m.id, ok: true, lens: await rt.lens(m.req) } };
     let bytes = 0;
     for (const c of caches.values()) bytes += c.byteLength;

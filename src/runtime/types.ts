@@ -2,6 +2,7 @@
 // Implemented by src/runtime/gpt2-runtime.ts on an onnxruntime-node session over the graph
 // built by src/graph/. Everything here is batch 1; activations carry no batch axis.
 import type { ResolvedIntervention } from '../interventions/types.js';
+import type { SweepJob, SweepOutcome, SweepProgress } from '../sweep/types.js';
 
 /**
  * Which graph family runs a model: `gpt2` (LayerNorm, learned positions, GELU MLP) or `llama` (RMSNorm, RoPE,
@@ -107,6 +108,11 @@ export interface Gpt2Runtime {
    * cache afterwards is a 409 `cache_released`. Caches of other runtimes are ignored.
    */
   release?(cache: KvCache): void;
+  /**
+   * A whole sweep grid (src/sweep/): the unedited and source runs, then every cell on the batch axis of the sweep
+   * sessions (opened on first use). Absent or refusing (422 sweep_unsupported) for graphs without sweep pieces.
+   */
+  sweep?(job: SweepJob, onProgress?: SweepProgress): Promise<SweepOutcome>;
   /** Release the onnxruntime sessions. */
   dispose(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // Messages between WorkerRuntime (main thread) and runtime-worker (worker thread).
 import { ProblemError } from '../errors/problem-error.js';
 import type { ResolvedIntervention } from '../interventions/types.js';
+import type { SweepJob, SweepOutcome } from '../sweep/types.js';
 import type { Activation, Gpt2Dims, LensRequest, LensRow } from './types.js';
 
 /**
@@ -18,6 +19,7 @@ export type WorkerRequest =
       interventions?: ResolvedIntervention[];
     }
   | { op: 'lens'; id: number; req: LensRequest }
+  | { op: 'sweep'; id: number; job: SweepJob }
   | { op: 'stats'; id: number }
   | { op: 'release'; caches: number[] }
   | { op: 'close' };
@@ -49,12 +51,22 @@ export type WorkerError =
   | { message: string };
 
 export type WorkerReply =
-  | { type: 'reply'; id: number; ok: true; forward?: WireForward; lens?: LensRow[]; stats?: WorkerCacheStats }
+  | {
+      type: 'reply';
+      id: number;
+      ok: true;
+      forward?: WireForward;
+      lens?: LensRow[];
+      stats?: WorkerCacheStats;
+      sweep?: SweepOutcome;
+    }
   | { type: 'reply'; id: number; ok: false; error: WorkerError };
 
 /** Worker -> main, besides replies: start-up outcome and log records for the main thread's logger. */
 export type WorkerEvent =
   | WorkerReply
+  /** A sweep's cells done / total, before its reply. */
+  | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'ready'; dims: Gpt2Dims; hookNames: string[] }
   | { type: 'failed'; error: WorkerError }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string };

@@ -5,6 +5,7 @@ import { cacheReleased } from './kv-cache.js';
 import type { RuntimeLogger } from './ort-guard.js';
 import type { ForwardRequest, ForwardResult, Gpt2Dims, Gpt2Runtime, KvCache, LensRequest, LensRow } from './types.js';
 import type { WorkerCacheStats } from './worker-protocol.js';
+import type { SweepJob, SweepOutcome, SweepProgress } from '../sweep/types.js';
 import { WorkerSlot } from './worker-slot.js';
 
 /**
@@ -109,6 +110,14 @@ export class WorkerRuntime implements Gpt2Runtime {
     // rows [nRows, d_model] are copied to the worker (small: layers x positions rows); the caller keeps its array.
     const { reply } = await this.leastBusy().call((id) => ({ op: 'lens', id, req }));
     return reply.lens ?? [];
+  }
+
+  /** A sweep runs whole in one worker (its base run's cache never leaves it); progress arrives as it goes. */
+  async sweep(job: SweepJob, onProgress?: SweepProgress): Promise<SweepOutcome> {
+    this.assertOpen();
+    const { reply } = await this.leastBusy().call((id) => ({ op: 'sweep', id, job }), undefined, undefined, onProgress);
+    if (!reply.sweep) throw new Error('the model worker returned no sweep result');
+    return reply.sweep;
   }
 
   /** Free a cache's tensors in its worker now. Idempotent; later use is a 409 cache_released; other runtimes' caches are ignored. */

@@ -42,7 +42,10 @@ export interface WorkerModel {
 export class WorkerSlot {
   private worker: Worker | null = null;
   private starting: Promise<WorkerModel> | null = null;
-  private readonly pending = new Map<number, { resolve: (r: OkReply) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: OkReply) => void; reject: (e: Error) => void; progress?: (done: number, total: number) => void }
+  >();
   private nextId = 1;
   private closed = false;
   /**
@@ -83,6 +86,7 @@ export class WorkerSlot {
       let lastError: Error | undefined;
       w.on('message', (e: WorkerEvent) => {
         if (e.type === 'reply') return this.settle(e);
+        if (e.type === 'progress') return this.pending.get(e.id)?.progress?.(e.done, e.total);
         if (e.type === 'log') return this.logger?.[e.level]({ ...e.obj, worker: this.index }, e.msg);
         if (e.type === 'ready') {
           ready = true;
@@ -122,10 +126,11 @@ export class WorkerSlot {
     make: (id: number) => Call,
     epoch?: number,
     onLost?: () => Error,
+    progress?: (done: number, total: number) => void,
   ): Promise<{ reply: OkReply; epoch: number }> {
     this.busy++;
     try {
-      return await this.send(make, epoch, onLost);
+      return await this.send(make, epoch, onLost, progress);
     } finally {
       this.busy--;
     }
@@ -135,6 +140,7 @@ export class WorkerSlot {
     make: (id: number) => Call,
     epoch?: number,
     onLost?: () => Error,
+    progress?: (done: number, total: number) => void,
   ): Promise<{ reply: OkReply; epoch: number }> {
     await this.start();
     // Synchronous from here to postMessage: the worker cannot change between these checks and the send.
@@ -150,7 +156,7 @@ export class WorkerSlot {
     const id = this.nextId++;
     const sentIn = this.epoch;
     const reply = await new Promise<OkReply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, progress });
       w.ref(); // a pending reply keeps the process alive; an idle worker does not (see refIfBusy)
       w.postMessage(make(id));
     });
