@@ -1,7 +1,7 @@
 // Bench section "forward": plain vs traced (+summaries) forward and KV-cached decode on a random GPT-2-small (124M).
 import { allHookNames, parseHookName } from '../src/hooks/catalogue.js';
-import { loadGpt2Runtime } from '../src/runtime/load.js';
-import type { Activation, ForwardResult, Gpt2Runtime } from '../src/runtime/types.js';
+import { loadModelRuntime } from '../src/runtime/load.js';
+import type { Activation, ForwardResult, ModelRuntime } from '../src/runtime/types.js';
 import { summarizeTensors } from '../src/stats/summarize.js';
 import { attentionRows } from '../src/trace/attention-rows.js';
 import { hookSummaryFrom, sliceHook, summarizeHook } from '../src/trace/summarize-hook.js';
@@ -89,7 +89,7 @@ function attentionAsTrace(res: ForwardResult, nLayer: number): void {
 async function run(ctx: BenchContext) {
   const dir = await randomGpt2Small(ctx);
   const t0 = performance.now();
-  const rt: Gpt2Runtime = await loadGpt2Runtime(dir, {
+  const rt: ModelRuntime = await loadModelRuntime(dir, {
     name: 'gpt2-random',
     threads: ctx.threads || undefined,
     spinning: ctx.spinning,

@@ -5,7 +5,7 @@
 import { runPatchSources } from '../src/interventions/patch.js';
 import { resolveInterventions } from '../src/interventions/resolve.js';
 import { allHookNames } from '../src/hooks/catalogue.js';
-import { loadGpt2Runtime } from '../src/runtime/load.js';
+import { loadModelRuntime } from '../src/runtime/load.js';
 import { InterventionsSchema } from '../src/schemas/interventions.js';
 import { median, timed, type BenchContext, type BenchRow, type BenchSection, randomGpt2Small } from './section.js';
 
@@ -14,7 +14,7 @@ const rssMb = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
 
 async function run(ctx: BenchContext) {
   const dir = await randomGpt2Small(ctx);
-  const rt = await loadGpt2Runtime(dir, {
+  const rt = await loadModelRuntime(dir, {
     name: 'gpt2-random',
     threads: ctx.threads || undefined,
     spinning: ctx.spinning,

@@ -6,8 +6,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { buildApp } from '../src/app.js';
-import { loadGpt2Runtime } from '../src/runtime/load.js';
-import type { Gpt2Runtime } from '../src/runtime/types.js';
+import { loadModelRuntime } from '../src/runtime/load.js';
+import type { ModelRuntime } from '../src/runtime/types.js';
 import { argmax } from '../src/sampling/softmax.js';
 import { WorkerRuntime } from '../src/runtime/worker-runtime.js';
 import { median, timed, type BenchContext, type BenchRow, type BenchSection, randomGpt2Small } from './section.js';
@@ -16,7 +16,7 @@ const PROMPT = Array.from({ length: 16 }, (_, i) => 1000 + ((i * 7919) % 40000))
 const MODEL = 'gpt2-random';
 
 /** (a) The floor: prefill + n greedy decode steps, logits only, no summaries, no sockets. Returns wall ms. */
-async function plainLoop(rt: Gpt2Runtime, n: number): Promise<number> {
+async function plainLoop(rt: ModelRuntime, n: number): Promise<number> {
   const t0 = performance.now();
   let r = await rt.forward({ tokenIds: PROMPT, hooks: [] });
   const V = rt.dims.dVocab;
@@ -77,14 +77,14 @@ async function streamRun(
 }
 
 /** k concurrent plain decode loops spread over the given runtimes (1 = one shared session, 2 = a session pool). */
-async function concurrentLoops(rts: Gpt2Runtime[], k: number, n: number): Promise<number> {
+async function concurrentLoops(rts: ModelRuntime[], k: number, n: number): Promise<number> {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: k }, (_, i) => plainLoop(rts[i % rts.length]!, n)));
   return performance.now() - t0;
 }
 
 /** One KV-cached decode step at `len` cached tokens, always branching from the same cache (median of `reps`). */
-async function decodeStepMs(rt: Gpt2Runtime, len: number, reps: number): Promise<number> {
+async function decodeStepMs(rt: ModelRuntime, len: number, reps: number): Promise<number> {
   const prefill = await rt.forward({
     tokenIds: Array.from({ length: len }, (_, i) => PROMPT[i % PROMPT.length]!),
     hooks: [],
@@ -152,7 +152,7 @@ async function run(ctx: BenchContext) {
   // (a) The floor, in-process and through one worker thread (what the server now uses): the difference is
   // the message round trip, the activations moving between threads, and nothing else.
   ctx.log('stream: plain decode loops, in-process vs one worker thread');
-  const rt = await loadGpt2Runtime(dir, { name: MODEL, threads });
+  const rt = await loadModelRuntime(dir, { name: MODEL, threads });
   const wrt = await WorkerRuntime.load(dir, { name: MODEL, workers: 1, threads });
   await plainLoop(rt, 4); // warm-up
   await plainLoop(wrt, 4);

@@ -4,8 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { allHookNames } from '../src/hooks/catalogue.js';
-import { loadGpt2Runtime } from '../src/runtime/load.js';
-import type { Gpt2Runtime, KvCache } from '../src/runtime/types.js';
+import { loadModelRuntime } from '../src/runtime/load.js';
+import type { ModelRuntime, KvCache } from '../src/runtime/types.js';
 import { argmax } from '../src/sampling/softmax.js';
 import { summarizeForward } from '../src/trace/summarize-forward.js';
 import { median, timed, type BenchContext, type BenchRow, type BenchSection, randomGpt2Small } from './section.js';
@@ -37,7 +37,7 @@ async function startTorch(dir: string) {
 }
 
 /** Ours: the stream's per-token work — a KV-cached greedy step, every hook summarised as summarizeForward does. */
-async function decodeOurs(rt: Gpt2Runtime, prompt: number, steps: number, traced: boolean) {
+async function decodeOurs(rt: ModelRuntime, prompt: number, steps: number, traced: boolean) {
   const hooks = traced ? allHookNames(rt.dims.nLayer).filter((h) => h !== 'logits') : [];
   const summarised = traced ? allHookNames(rt.dims.nLayer) : [];
   let res = await rt.forward({ tokenIds: ids(prompt), hooks: [] });
@@ -68,7 +68,7 @@ async function decodeOurs(rt: Gpt2Runtime, prompt: number, steps: number, traced
 }
 
 /** Ours: a traced prefill (every hook fetched and summarised at every position) or a plain one. */
-async function prefillOurs(rt: Gpt2Runtime, n: number, traced: boolean) {
+async function prefillOurs(rt: ModelRuntime, n: number, traced: boolean) {
   const hooks = traced ? allHookNames(rt.dims.nLayer).filter((h) => h !== 'logits') : [];
   return timed(async () => {
     const res = await rt.forward({ tokenIds: ids(n), hooks });
@@ -93,7 +93,7 @@ async function run(ctx: BenchContext) {
     return { rows: [{ case: 'PyTorch side-by-side', ms: 0, note: why }], data: { skipped: why } };
   }
   const dir = await randomGpt2Small(ctx);
-  const rt = await loadGpt2Runtime(dir, {
+  const rt = await loadModelRuntime(dir, {
     name: 'gpt2-random',
     threads: ctx.threads || undefined,
     spinning: ctx.spinning,

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config.js';
 import { ProblemError } from '../errors/problem-error.js';
-import { RegistryEntrySchema, RegistryFileSchema, type RegistryEntry } from '../schemas/models.js';
+import { RegistryEntrySchema, RegistryFileSchema, type RegistryEntry } from './registry-format.js';
 import { describeIssues } from '../errors/zod-words.js';
 import { editDistance } from './edit-distance.js';
 import { normalizeConfig } from './normalize.js';

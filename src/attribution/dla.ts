@@ -6,7 +6,8 @@
 //   part(c) = (c - mean c) / s · (w ⊙ dir) = c · g' / s,  g = w ⊙ dir, g' = g - mean(g)
 // and the parts sum to logit - b · dir (the ln_final bias term, reported on its own).
 // Heads: c_h = z_h @ W_O[h] so part = z_h · (W_O[h] @ g') / s, one [d_model] matrix-vector product per layer.
-import type { Activation, Gpt2Dims } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
+import type { Activation } from '../runtime/types.js';
 
 /** Weights the decomposition reads: small slices of the checkpoint, read per request (no second copy kept). */
 export interface DlaWeights {
@@ -77,7 +78,7 @@ function dot(c: Float32Array, offset: number, g: Float64Array): number {
 export function directLogitAttribution(
   acts: ReadonlyMap<string, Activation>,
   w: DlaWeights,
-  dims: Gpt2Dims,
+  dims: ModelDims,
   position: number,
   logitValue: number,
 ): DlaResult {

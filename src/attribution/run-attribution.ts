@@ -1,6 +1,7 @@
 // Attribution for a request: resolve the target tokens, read the weight slices, decompose, shape the reply.
 import { badRequest } from '../errors/problem-error.js';
-import type { ForwardResult, Gpt2Dims } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
+import type { ForwardResult } from '../runtime/types.js';
 import type { Attribution, AttributionRequest } from '../schemas/attribution.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { tokenText } from '../trace/next-token.js';
@@ -52,7 +53,7 @@ export function resolveAttributionTargets(
 
 export async function attributeLastPosition(
   dir: string,
-  dims: Gpt2Dims,
+  dims: ModelDims,
   result: ForwardResult,
   ids: number[],
   top: number,

@@ -3,7 +3,7 @@
 // that lists the runnable ones.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Gpt2Dims, ModelFamily } from '../runtime/types.js';
+import type { ModelDims, ModelFamily } from '../arch/model-dims.js';
 import { type Gpt2Checkpoint, inspectGpt2Checkpoint } from './gpt2-checkpoint.js';
 import {
   inspectLlamaCheckpoint,
@@ -22,7 +22,7 @@ export type AnyCheckpoint = { family: 'gpt2'; ckpt: Gpt2Checkpoint } | { family:
 export interface CheckpointSummary {
   family: ModelFamily;
   modelType: string;
-  dims: Gpt2Dims;
+  dims: ModelDims;
   config: Record<string, unknown>;
   dtype: string;
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Gpt2Dims } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
 import {
   CheckpointError,
   readSafetensorsHeader,
@@ -56,7 +56,7 @@ const WEIGHT_DTYPES: readonly SafetensorsDtype[] = ['F32', 'F16', 'BF16'];
 
 export interface Gpt2Checkpoint {
   config: Gpt2HfConfig;
-  dims: Gpt2Dims;
+  dims: ModelDims;
   dtype: WeightDtype;
   /** Canonical name (no `transformer.` prefix, e.g. `h.0.attn.c_attn.weight`) -> where its bytes are. */
   tensors: Map<string, TensorInfo>;
@@ -66,7 +66,7 @@ export interface Gpt2Checkpoint {
 }
 
 /** HF config -> TransformerLens-style dims. */
-export function dimsFromConfig(c: Gpt2HfConfig): Gpt2Dims {
+export function dimsFromConfig(c: Gpt2HfConfig): ModelDims {
   return Object.freeze({
     nLayer: c.n_layer,
     nHead: c.n_head,
@@ -80,7 +80,7 @@ export function dimsFromConfig(c: Gpt2HfConfig): Gpt2Dims {
 }
 
 /** Every tensor a GPT-2 of these dims must hold, canonical name -> shape (Conv1D weights are [in, out]: y = x @ W + b). */
-export function expectedGpt2Tensors(d: Gpt2Dims): Map<string, number[]> {
+export function expectedGpt2Tensors(d: ModelDims): Map<string, number[]> {
   const m = new Map<string, number[]>();
   m.set('wte.weight', [d.dVocab, d.dModel]);
   m.set('wpe.weight', [d.nCtx, d.dModel]);

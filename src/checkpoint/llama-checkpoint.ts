@@ -7,7 +7,7 @@ import path from 'node:path';
 import { normalizeConfig } from '../arch/normalize.js';
 import type { ArchSpec } from '../arch/spec.js';
 import { ProblemError } from '../errors/problem-error.js';
-import type { Gpt2Dims } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
 import { CheckpointError, readSafetensorsHeader, type SafetensorsDtype, type TensorInfo } from './safetensors.js';
 
 /** The model_types the llama graph family runs. */
@@ -48,7 +48,7 @@ const WEIGHT_DTYPES: readonly SafetensorsDtype[] = ['F32', 'F16', 'BF16'];
 
 export interface LlamaCheckpoint {
   config: Record<string, unknown>;
-  dims: Gpt2Dims;
+  dims: ModelDims;
   spec: LlamaGraphSpec;
   /** The dtype of most weights (all F32/F16/BF16; the graph computes in float32). */
   dtype: WeightDtype;
@@ -103,7 +103,7 @@ export function ropeScalingOf(config: Record<string, unknown>, file: string): Ro
 export function llamaSpecFromConfig(
   config: Record<string, unknown>,
   file: string,
-): { dims: Gpt2Dims; spec: LlamaGraphSpec; arch: ArchSpec } {
+): { dims: ModelDims; spec: LlamaGraphSpec; arch: ArchSpec } {
   let arch: ArchSpec;
   try {
     arch = normalizeConfig(config);
@@ -124,7 +124,7 @@ export function llamaSpecFromConfig(
   const theta = num(config.rope_theta, 10000);
   if (!(eps > 0 && eps < 1)) throw refuse('rms_norm_eps must be in (0, 1).');
   if (!(theta > 1)) throw refuse('rope_theta must be > 1.');
-  const dims: Gpt2Dims = Object.freeze({
+  const dims: ModelDims = Object.freeze({
     family: 'llama' as const,
     nLayer: arch.nLayers,
     nHead: a.nHeads,
@@ -151,7 +151,7 @@ export function llamaSpecFromConfig(
 }
 
 /** Every tensor a model of this spec must hold, HF name -> shape (nn.Linear weights are [out, in]). */
-export function expectedLlamaTensors(d: Gpt2Dims, s: LlamaGraphSpec): Map<string, number[]> {
+export function expectedLlamaTensors(d: ModelDims, s: LlamaGraphSpec): Map<string, number[]> {
   const m = new Map<string, number[]>();
   const kv = d.nKvHeads ?? d.nHead;
   const q = d.nHead * d.dHead;

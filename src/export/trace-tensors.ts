@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Float32Tensor } from '../checkpoint/safetensors.js';
 import { PROJECT_ROOT } from '../config.js';
 import { parseHookName } from '../hooks/catalogue.js';
-import { familyOf, type ForwardResult, type Gpt2Dims } from '../runtime/types.js';
+import { familyOf, type ModelDims } from '../arch/model-dims.js';
+import type { ForwardResult } from '../runtime/types.js';
 import { sliceHook } from '../trace/summarize-hook.js';
 
 /** Every selected hook (`logits` included when selected) over the selected positions: shapes equal the JSON `shape`. */
@@ -13,7 +14,7 @@ export function traceTensors(
   result: ForwardResult,
   hooks: readonly string[],
   positions: readonly number[],
-  dims: Gpt2Dims,
+  dims: ModelDims,
 ): Float32Tensor[] {
   return hooks.map((name) => {
     const parsed = parseHookName(name, dims.nLayer, familyOf(dims));

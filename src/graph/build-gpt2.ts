@@ -1,7 +1,7 @@
 // The GPT-2 forward graph: standard ONNX ops, every TransformerLens hook a named graph output, past/present KV per layer.
 import type { Gpt2Checkpoint } from '../checkpoint/gpt2-checkpoint.js';
 import { HOOK_SITES, hookName, type Dim as HookDim } from '../hooks/catalogue.js';
-import type { Gpt2Dims } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
 import { DT, GraphBuilder, type Dim } from './onnx-builder.js';
 import { addWeights, layerNorm, type Weights } from './gpt2-ops.js';
 import { addEdits } from '../interventions/edit-graph.js';
@@ -20,7 +20,7 @@ const PAST = 'past_pos';
 const TOTAL = 'total_pos';
 
 /** Graph dims of a catalogue hook (HOOK_SITES dim words -> numbers / symbols). */
-export function hookGraphDims(dims: readonly HookDim[], d: Gpt2Dims): Dim[] {
+export function hookGraphDims(dims: readonly HookDim[], d: ModelDims): Dim[] {
   const table: Record<HookDim, Dim> = {
     pos: POS,
     query_pos: POS,

@@ -4,7 +4,7 @@
 // key/value heads ([kv_head, pos, d_head]), so the cache is n_heads / n_kv_heads times smaller than repeated heads.
 import type { LlamaCheckpoint, LlamaGraphSpec, RopeScaling } from '../checkpoint/llama-checkpoint.js';
 import { hookName, LLAMA_HOOK_SITES, type Dim as HookDim } from '../hooks/catalogue.js';
-import type { Gpt2Dims } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
 import { INPUT_IDS, pastKey, pastValue, presentKey, presentValue } from './build-gpt2.js';
 import { LENS_K, LENS_ROWS, LENS_TOP_IDS, LENS_TOP_PROBS, LENS_TRACK_IDS, LENS_TRACKED } from './build-lens.js';
 import { DT, type Dim, type ElemType, GraphBuilder } from './onnx-builder.js';
@@ -16,7 +16,7 @@ const TOTAL = 'total_pos';
 const ELEM: Record<string, ElemType> = { F32: DT.FLOAT, F16: DT.FLOAT16, BF16: DT.BFLOAT16 };
 
 /** Graph dims of a catalogue hook (LLAMA_HOOK_SITES dim words -> numbers / symbols). */
-export function llamaHookGraphDims(dims: readonly HookDim[], d: Gpt2Dims): Dim[] {
+export function llamaHookGraphDims(dims: readonly HookDim[], d: ModelDims): Dim[] {
   const table: Record<HookDim, Dim> = {
     pos: POS,
     query_pos: POS,

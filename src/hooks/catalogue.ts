@@ -1,7 +1,7 @@
 // The hook catalogue: every activation each graph family exposes, named as in TransformerLens.
 // The graph builders, the trace service, the stream and the tests all read these tables; nothing
 // infers an axis from a hook's name. Shapes are for batch 1 (the batch axis is dropped).
-import type { ModelFamily } from '../runtime/types.js';
+import type { ModelFamily } from '../arch/model-dims.js';
 
 /**
  * TransformerLens dimension words. `pos` is the new tokens of this forward call; `key_pos` spans past + new;

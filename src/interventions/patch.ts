@@ -1,10 +1,10 @@
 // Patch sources: each distinct source runs once, clean, fetching only the hooks patched from it.
-import type { Gpt2Runtime } from '../runtime/types.js';
+import type { ModelRuntime } from '../runtime/types.js';
 import type { ResolvedIntervention } from './types.js';
 
 /** Fill `source` of every patch intervention (in place on copies; returns the new list). */
 export async function runPatchSources(
-  runtime: Gpt2Runtime,
+  runtime: ModelRuntime,
   list: readonly ResolvedIntervention[],
 ): Promise<ResolvedIntervention[]> {
   const bySource = new Map<string, { ids: number[]; hooks: Set<string> }>();

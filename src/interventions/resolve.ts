@@ -5,9 +5,9 @@ import { parseHookName, type Dim } from '../hooks/catalogue.js';
 import type { Applied, InterventionInput } from '../schemas/interventions.js';
 import { encode } from '../tokenizer/gpt2-tokenizer.js';
 import type { ResolvedIntervention } from './types.js';
-import type { ModelFamily } from '../runtime/types.js';
+import type { ModelFamily } from '../arch/model-dims.js';
 
-/** The model sizes resolution needs (a subset of Gpt2Dims). */
+/** The model sizes resolution needs (a subset of ModelDims). */
 export interface InterventionDims {
   family?: ModelFamily;
   nLayer: number;

@@ -5,10 +5,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectCheckpoint, RUNNABLE_MODEL_TYPES, summarize } from '../checkpoint/any-checkpoint.js';
-import { loadGpt2Runtime } from '../runtime/load.js';
+import { loadModelRuntime } from '../runtime/load.js';
 import { GPT2_TOKENIZER, loadTokenizerJson, noTokenizer, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { WorkerRuntime } from '../runtime/worker-runtime.js';
-import type { Gpt2Dims, Gpt2Runtime } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
+import type { ModelRuntime } from '../runtime/types.js';
 import { conflict, notFound, serviceUnavailable, unprocessable } from '../errors/problem-error.js';
 import { KNOWN_GPT2_REPOS } from '../checkpoint/download.js';
 import { ArchRegistry } from '../arch/registry.js';
@@ -20,7 +21,7 @@ export interface RunnableModelInfo {
   dir: string;
   /** true once the onnxruntime sessions exist. */
   loaded: boolean;
-  dims: Gpt2Dims;
+  dims: ModelDims;
   /** The checkpoint's config.json (HF field names), with GPT-2 defaults filled in for absent fields. */
   config: Record<string, unknown>;
   /** Weight dtype in the safetensors file(s) (F32, F16 or BF16). */
@@ -45,7 +46,7 @@ export interface ModelRegistry {
    */
   refresh(name: string): Promise<void>;
   /** The loaded runtime; the first call loads it, concurrent first calls share one load. */
-  get(name: string): Promise<Gpt2Runtime>;
+  get(name: string): Promise<ModelRuntime>;
   /** DEFAULT_MODEL from the configuration. */
   readonly defaultName: string;
 }
@@ -196,8 +197,8 @@ export default fp<ModelRegistryOptions>(
     // Installed models and invalid folders; refresh() updates both when a request names a folder added later.
     const byName = new Map(scan.found.map((m) => [m.name, m]));
     const invalid = scan.invalid;
-    const loading = new Map<string, Promise<Gpt2Runtime>>();
-    const loaded = new Map<string, Gpt2Runtime>();
+    const loading = new Map<string, Promise<ModelRuntime>>();
+    const loaded = new Map<string, ModelRuntime>();
     const rescans = new Map<string, Promise<void>>();
     const names = () => [...byName.keys()].sort((a, b) => a.localeCompare(b));
     app.log.info({ dir: MODELS_DIR, models: names() }, 'runnable models');
@@ -283,7 +284,7 @@ export default fp<ModelRegistryOptions>(
       await Promise.all(folders.map(rescanFolder));
     };
 
-    const get = (requested: string): Promise<Gpt2Runtime> => {
+    const get = (requested: string): Promise<ModelRuntime> => {
       let info: RunnableModelInfo;
       try {
         info = resolve(requested);
@@ -300,9 +301,9 @@ export default fp<ModelRegistryOptions>(
       const load =
         MODEL_WORKERS > 0
           ? WorkerRuntime.load(info.dir, { ...options, workers: MODEL_WORKERS })
-          : loadGpt2Runtime(info.dir, options);
-      const p: Promise<Gpt2Runtime> = load.then(
-        (rt: Gpt2Runtime) => {
+          : loadModelRuntime(info.dir, options);
+      const p: Promise<ModelRuntime> = load.then(
+        (rt: ModelRuntime) => {
           loaded.set(name, rt);
           app.log.info({ model: name, ms: Date.now() - started }, 'model loaded');
           return rt;

@@ -13,7 +13,7 @@ export interface CachedTensor {
  * and forward() builds a new cache from the new outputs instead of appending, so any earlier cache can be
  * branched from (the stream relies on that).
  */
-export class Gpt2KvCache implements KvCache {
+export class OrtKvCache implements KvCache {
   constructor(
     /** Identifies the runtime that made it: a cache from another model has other shapes. */
     readonly owner: symbol,
@@ -25,9 +25,9 @@ export class Gpt2KvCache implements KvCache {
   }
 
   /** An empty cache: every layer [head, 0, d_head]. */
-  static empty(owner: symbol, nLayer: number, nHead: number, dHead: number): Gpt2KvCache {
+  static empty(owner: symbol, nLayer: number, nHead: number, dHead: number): OrtKvCache {
     const none = (): CachedTensor => ({ data: new Float32Array(0), dims: [nHead, 0, dHead] });
-    return new Gpt2KvCache(owner, 0, Array.from({ length: nLayer }, none), Array.from({ length: nLayer }, none));
+    return new OrtKvCache(owner, 0, Array.from({ length: nLayer }, none), Array.from({ length: nLayer }, none));
   }
 
   /** Bytes held (keys + values of every layer). */

@@ -1,4 +1,4 @@
-// loadGpt2Runtime(dir): validate the checkpoint, build the forward and lens graphs in memory, open onnxruntime sessions.
+// loadModelRuntime(dir): validate the checkpoint, build the forward and lens graphs in memory, open onnxruntime sessions.
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
@@ -8,8 +8,8 @@ import { buildGpt2Graph } from '../graph/build-gpt2.js';
 import { buildLensGraph } from '../graph/build-lens.js';
 import { buildLlamaGraph, buildLlamaLensGraph } from '../graph/build-llama.js';
 import { ModelRunError, type RuntimeLogger } from './ort-guard.js';
-import { OrtGpt2Runtime } from './gpt2-runtime.js';
-import type { Gpt2Runtime } from './types.js';
+import { OrtModelRuntime } from './ort-runtime.js';
+import type { ModelRuntime } from './types.js';
 import type { EditSlot } from '../interventions/types.js';
 import { buildSweepAttention, buildSweepAttnOut, buildSweepMlp, buildSweepUnembed } from '../graph/build-sweep.js';
 import type { SweepSessions } from '../sweep/sessions.js';
@@ -91,7 +91,7 @@ async function buildGraphs(dir: string) {
 }
 
 /** Throws CheckpointError (422, names the bad tensor) for an invalid checkpoint; ModelRunError if onnxruntime refuses the graph. */
-export async function loadGpt2Runtime(dir: string, options: LoadOptions): Promise<Gpt2Runtime> {
+export async function loadModelRuntime(dir: string, options: LoadOptions): Promise<ModelRuntime> {
   const t0 = performance.now();
   const ckpt = await buildGraphs(dir);
   const { forwardGraph, lensGraph } = ckpt;
@@ -140,7 +140,7 @@ export async function loadGpt2Runtime(dir: string, options: LoadOptions): Promis
           return s;
         }
       : undefined;
-    return new OrtGpt2Runtime(options.name, ckpt.dims, forward, lens, options.logger, openEdits, 4, openSweep);
+    return new OrtModelRuntime(options.name, ckpt.dims, forward, lens, options.logger, openEdits, 4, openSweep);
   } catch (err) {
     await forward?.release();
     options.logger?.error({ model: options.name, err }, 'onnxruntime could not create a session');

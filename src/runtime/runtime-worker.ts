@@ -1,10 +1,10 @@
 // Worker-thread entry of WorkerRuntime: loads a GPT-2 runtime in this thread, keeps its KV caches, serves requests.
 // onnxruntime-node's run() computes synchronously on the calling thread, so doing it here keeps the main event loop free.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadGpt2Runtime } from './load.js';
-import { OrtGpt2Runtime } from './gpt2-runtime.js';
+import { loadModelRuntime } from './load.js';
+import { OrtModelRuntime } from './ort-runtime.js';
 import { unprocessable } from '../errors/problem-error.js';
-import { cacheReleased, type Gpt2KvCache } from './kv-cache.js';
+import { cacheReleased, type OrtKvCache } from './kv-cache.js';
 import type { RuntimeLogger } from './ort-guard.js';
 import type { Activation } from './types.js';
 import {
@@ -65,15 +65,15 @@ function forTransfer(
 }
 
 async function main(): Promise<void> {
-  let rt: OrtGpt2Runtime;
+  let rt: OrtModelRuntime;
   try {
-    const loaded = await loadGpt2Runtime(init.dir, {
+    const loaded = await loadModelRuntime(init.dir, {
       name: init.name,
       threads: init.threads,
       spinning: init.spinning,
       logger,
     });
-    if (!(loaded instanceof OrtGpt2Runtime)) throw new Error('unexpected runtime class');
+    if (!(loaded instanceof OrtModelRuntime)) throw new Error('unexpected runtime class');
     rt = loaded;
   } catch (err) {
     send({ type: 'failed', error: toWorkerError(err) });
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   }
 
   // The caches this worker made, by id. The main thread holds only { id, length } handles and says when to drop one.
-  const caches = new Map<number, Gpt2KvCache>();
+  const caches = new Map<number, OrtKvCache>();
   let nextCacheId = 1;
 
   const handle = async (
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       const past = m.past === undefined ? undefined : caches.get(m.past);
       if (m.past !== undefined && !past) throw cacheReleased(init.name, undefined, 'its worker no longer holds it');
       const r = await rt.forward({ tokenIds: m.tokenIds, past, hooks: m.hooks, interventions: m.interventions });
-      const present = r.present as Gpt2KvCache;
+      const present = r.present as OrtKvCache;
       const id = nextCacheId++;
       caches.set(id, present);
       const keep = new Set<ArrayBufferLike>([...present.keys, ...present.values].map((t) => t.data.buffer));

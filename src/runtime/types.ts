@@ -1,41 +1,9 @@
-// The runtime contract: what the trace service and the stream ask of a loaded GPT-2 model.
-// Implemented by src/runtime/gpt2-runtime.ts on an onnxruntime-node session over the graph
+// The runtime contract: what the trace service and the stream ask of a loaded model (either family).
+// Implemented by src/runtime/ort-runtime.ts on an onnxruntime-node session over the graph
 // built by src/graph/. Everything here is batch 1; activations carry no batch axis.
+import type { ModelDims } from '../arch/model-dims.js';
 import type { ResolvedIntervention } from '../interventions/types.js';
 import type { SweepJob, SweepOutcome, SweepProgress } from '../sweep/types.js';
-
-/**
- * Which graph family runs a model: `gpt2` (LayerNorm, learned positions, GELU MLP) or `llama` (RMSNorm, RoPE,
- * grouped-query attention, gated MLP: HF model_type llama, qwen2, qwen3, mistral). Selects the hook catalogue.
- */
-export type ModelFamily = 'gpt2' | 'llama';
-
-/**
- * Model hyper-parameters in TransformerLens words (GPT-2: HF n_layer, n_head, n_embd, n_positions, vocab_size;
- * llama family: num_hidden_layers, num_attention_heads, num_key_value_heads, hidden_size, head_dim, ...).
- * Everything the stream, /trace and the KV-cache handles need, whatever the family.
- */
-export interface Gpt2Dims {
-  /** Omitted = 'gpt2'. */
-  family?: ModelFamily;
-  nLayer: number;
-  nHead: number;
-  /** Key/value heads (grouped-query attention); omitted = nHead. */
-  nKvHeads?: number;
-  dModel: number;
-  dHead: number; // GPT-2: dModel / nHead; the llama family may differ (Qwen3 head_dim)
-  dMlp: number; // n_inner ?? 4 * dModel; llama family: intermediate_size
-  dVocab: number;
-  nCtx: number;
-  /** LayerNorm eps (GPT-2) or RMSNorm eps (llama family). */
-  layerNormEps: number;
-}
-
-/** The family-neutral name of the same dims. */
-export type ModelDims = Gpt2Dims;
-
-export const familyOf = (d: Pick<Gpt2Dims, 'family'>): ModelFamily => d.family ?? 'gpt2';
-export const kvHeadsOf = (d: Pick<Gpt2Dims, 'nHead' | 'nKvHeads'>): number => d.nKvHeads ?? d.nHead;
 
 /** One fetched tensor: raw float32 values in row-major order with its dims (see HOOK_SITES for the axis words). */
 export interface Activation {
@@ -95,9 +63,9 @@ export interface LensRow {
   tracked: number[];
 }
 
-export interface Gpt2Runtime {
+export interface ModelRuntime {
   readonly name: string;
-  readonly dims: Gpt2Dims;
+  readonly dims: ModelDims;
   /** Every hook name this model exposes, in forward order (allHookNames(dims.nLayer, familyOf(dims))). */
   readonly hookNames: readonly string[];
   forward(req: ForwardRequest): Promise<ForwardResult>;

@@ -2,7 +2,8 @@
 import { ProblemError } from '../errors/problem-error.js';
 import type { ResolvedIntervention } from '../interventions/types.js';
 import type { SweepJob, SweepOutcome } from '../sweep/types.js';
-import type { Activation, Gpt2Dims, LensRequest, LensRow } from './types.js';
+import type { ModelDims } from '../arch/model-dims.js';
+import type { Activation, LensRequest, LensRow } from './types.js';
 
 /**
  * Main -> worker. `forward.past` names a cache the worker keeps (never the tensors themselves: a GPT-2-small
@@ -26,7 +27,7 @@ export type WorkerRequest =
 
 /** What the main thread learns about a cache that stays in the worker. */
 export interface WireCacheRef {
-  /** Worker-local id; the worker's Map id -> Gpt2KvCache holds the tensors. */
+  /** Worker-local id; the worker's Map id -> OrtKvCache holds the tensors. */
   id: number;
   length: number;
 }
@@ -67,7 +68,7 @@ export type WorkerEvent =
   | WorkerReply
   /** A sweep's cells done / total, before its reply. */
   | { type: 'progress'; id: number; done: number; total: number }
-  | { type: 'ready'; dims: Gpt2Dims; hookNames: string[] }
+  | { type: 'ready'; dims: ModelDims; hookNames: string[] }
   | { type: 'failed'; error: WorkerError }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object; msg?: string };
 

@@ -1,9 +1,10 @@
-// WorkerRuntime: the Gpt2Runtime contract served by N worker threads, each with its own onnxruntime sessions and KV caches.
+// WorkerRuntime: the ModelRuntime contract served by N worker threads, each with its own onnxruntime sessions and KV caches.
 // Keeps the event loop free during forward passes and lets N passes run on N cores (memory: N copies of the weights).
 import { badRequest, unprocessable } from '../errors/problem-error.js';
 import { cacheReleased } from './kv-cache.js';
 import type { RuntimeLogger } from './ort-guard.js';
-import type { ForwardRequest, ForwardResult, Gpt2Dims, Gpt2Runtime, KvCache, LensRequest, LensRow } from './types.js';
+import type { ModelDims } from '../arch/model-dims.js';
+import type { ForwardRequest, ForwardResult, ModelRuntime, KvCache, LensRequest, LensRow } from './types.js';
 import type { WorkerCacheStats } from './worker-protocol.js';
 import type { SweepJob, SweepOutcome, SweepProgress } from '../sweep/types.js';
 import { WorkerSlot } from './worker-slot.js';
@@ -46,7 +47,7 @@ export interface WorkerRuntimeOptions {
   logger?: RuntimeLogger;
 }
 
-export class WorkerRuntime implements Gpt2Runtime {
+export class WorkerRuntime implements ModelRuntime {
   private readonly owner = Symbol('worker-runtime');
   private readonly released = new WeakSet<WorkerKvCache>();
   /** A handle the caller dropped without release(): free its tensors in the worker once it is garbage-collected. */
@@ -57,7 +58,7 @@ export class WorkerRuntime implements Gpt2Runtime {
 
   private constructor(
     readonly name: string,
-    readonly dims: Gpt2Dims,
+    readonly dims: ModelDims,
     readonly hookNames: readonly string[],
     private readonly slots: readonly WorkerSlot[],
   ) {}
@@ -78,7 +79,7 @@ export class WorkerRuntime implements Gpt2Runtime {
       await Promise.allSettled(slots.map((s) => s.close()));
       throw failed.reason;
     }
-    const model = (started[0] as PromiseFulfilledResult<{ dims: Gpt2Dims; hookNames: readonly string[] }>).value;
+    const model = (started[0] as PromiseFulfilledResult<{ dims: ModelDims; hookNames: readonly string[] }>).value;
     return new WorkerRuntime(opts.name, Object.freeze({ ...model.dims }), Object.freeze([...model.hookNames]), slots);
   }
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { serviceUnavailable, unprocessable } from '../errors/problem-error.js';
 import type { RuntimeLogger } from './ort-guard.js';
-import type { Gpt2Dims } from './types.js';
+import type { ModelDims } from '../arch/model-dims.js';
 import {
   fromWorkerError,
   type WorkerCacheStats,
@@ -35,7 +35,7 @@ export type OkReply = Extract<WorkerReply, { ok: true }>;
 type Call = Exclude<WorkerRequest, { op: 'release' }>;
 
 export interface WorkerModel {
-  dims: Gpt2Dims;
+  dims: ModelDims;
   hookNames: readonly string[];
 }
 

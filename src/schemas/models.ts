@@ -1,8 +1,9 @@
-// Schemas for /models: the registry file format, HF config bodies (bounded), and the list/detail/params/shapes replies.
+// Schemas for /models: HF config bodies (bounded) and the list/detail/params/shapes replies (registry files: src/arch/registry-format.ts).
 import { z } from 'zod';
 import { CONFIG_FIELDS, MAX_POSITIONS, type FieldBound } from '../arch/config-bounds.js';
 import { SUPPORTED_MODEL_TYPES } from '../arch/spec.js';
 import { MAX_BATCH } from '../arch/shapes.js';
+import { PublishedSchema } from '../arch/registry-format.js';
 
 // ---------- HF config.json (request bodies and registry entries) ----------
 
@@ -32,38 +33,6 @@ export const HfConfigSchema = z
     `The contents of a Hugging Face config.json. model_type must be one of: ${SUPPORTED_MODEL_TYPES.join(', ')}.`,
   )
   .meta({ id: 'HfConfig' });
-
-// ---------- registry files (models/registry/*.json) ----------
-
-const PublishedSchema = z
-  .object({
-    total: z.number().int().positive(),
-    exact: z.boolean(),
-    active: z.number().int().positive().nullable(),
-    tolerance: z.number().min(0).max(0.5).optional(),
-    active_tolerance: z.number().min(0).max(0.5).optional(),
-    /** Optional: which convention `active` follows; else the publisher's known habit is assumed. */
-    active_convention: z.enum(['all', 'non_embedding']).optional(),
-    total_with_extras: z.number().int().positive().nullable().optional(),
-    extras_tolerance: z.number().min(0).max(0.5).optional(),
-    extras_note: z.string().nullable().optional(),
-    note: z.string().nullable().optional(),
-  })
-  .meta({ id: 'PublishedCount' });
-
-export const RegistryEntrySchema = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase id (letters, digits, . _ -)'),
-  display_name: z.string().min(1),
-  aliases: z.array(z.string().min(1)).default([]),
-  released: z.string().nullable().optional(),
-  source: z.object({ config: z.string(), params: z.string() }).partial().catchall(z.string()),
-  published: PublishedSchema,
-  config: z.record(z.string(), z.unknown()),
-  library_defaults: z.record(z.string(), z.unknown()).optional(),
-});
-export type RegistryEntry = z.infer<typeof RegistryEntrySchema>;
-
-export const RegistryFileSchema = z.object({ family: z.string().min(1), models: z.array(z.unknown()) });
 
 // ---------- requests ----------
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import { ProblemError } from '../errors/problem-error.js';
-import type { ForwardResult, Gpt2Runtime, KvCache } from '../runtime/types.js';
+import type { ForwardResult, ModelRuntime, KvCache } from '../runtime/types.js';
 import type { DoneReason } from '../schemas/stream.js';
 import { SeededRng } from '../sampling/rng.js';
 import { sampleNext } from '../sampling/sample.js';
@@ -22,8 +22,8 @@ import { encodeFrame } from './frame.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 export interface GenerationDeps {
-  loadRuntime: () => Promise<Gpt2Runtime>;
-  gateFor: (runtime: Gpt2Runtime) => ForwardGate;
+  loadRuntime: () => Promise<ModelRuntime>;
+  gateFor: (runtime: ModelRuntime) => ForwardGate;
   log: FastifyBaseLogger;
   /** WS_REPLAY_BYTES: the replay buffer's bound. */
   replayBytes: number;
@@ -134,7 +134,7 @@ export class Generation {
   }
 
   async run(): Promise<void> {
-    let runtime: Gpt2Runtime;
+    let runtime: ModelRuntime;
     try {
       runtime = await this.deps.loadRuntime();
     } catch (err) {
@@ -170,7 +170,7 @@ export class Generation {
   private stopped = () => this.cancelReason !== null;
 
   private async loop(
-    runtime: Gpt2Runtime,
+    runtime: ModelRuntime,
     gate: ForwardGate,
     t0: number,
   ): Promise<{ reason: DoneReason; detail?: string }> {
@@ -240,7 +240,7 @@ export class Generation {
     return { reason: 'length' };
   }
 
-  private publishStarted(runtime: Gpt2Runtime): void {
+  private publishStarted(runtime: ModelRuntime): void {
     const { plan } = this;
     const d = runtime.dims;
     this.publish('started', {
@@ -268,7 +268,7 @@ export class Generation {
 
   /** Summarise one forward pass at `positions` (absolute; `offset` = first new position) and publish it. */
   private async emitStep(
-    runtime: Gpt2Runtime,
+    runtime: ModelRuntime,
     result: ForwardResult,
     step: number,
     positions: readonly number[],

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppConfig } from '../config.js';
 import { conflict, serviceUnavailable, tooManyRequests } from '../errors/problem-error.js';
 import type { ModelRegistry } from '../plugins/model-registry.js';
-import type { Gpt2Runtime } from '../runtime/types.js';
+import type { ModelRuntime } from '../runtime/types.js';
 import { STREAM_PROTOCOL, type HelloMessage } from '../schemas/stream.js';
 import { ForwardGate } from './forward-gate.js';
 import { Generation } from './generation.js';
@@ -49,7 +49,7 @@ export class StreamHub {
   /** Finished generations still subscribable, oldest first, with the timer that releases each. */
   private readonly retained = new Map<Generation, NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
-  private readonly gates = new WeakMap<Gpt2Runtime, ForwardGate>();
+  private readonly gates = new WeakMap<ModelRuntime, ForwardGate>();
   private readonly peers = new Set<Peer>();
   private closing = false;
   private nextConnection = 1;
@@ -167,7 +167,7 @@ export class StreamHub {
     return gen;
   }
 
-  gateFor(runtime: Gpt2Runtime): ForwardGate {
+  gateFor(runtime: ModelRuntime): ForwardGate {
     let gate = this.gates.get(runtime);
     if (!gate) {
       const parallelism = (runtime as { parallelism?: unknown }).parallelism;

@@ -1,11 +1,12 @@
 // A sweep job inside the process that holds the model: the base (and source) run, then every cell on the batch axis.
-import type { Gpt2KvCache } from '../runtime/kv-cache.js';
-import type { ForwardRequest, ForwardResult, Gpt2Dims } from '../runtime/types.js';
+import type { OrtKvCache } from '../runtime/kv-cache.js';
+import type { ModelDims } from '../arch/model-dims.js';
+import type { ForwardRequest, ForwardResult } from '../runtime/types.js';
 import { baseHooks, sourceHooks } from './cells.js';
 import { runSweepCells, type SweepPieces } from './engine.js';
 import type { SweepJob, SweepOutcome, SweepProgress } from './types.js';
 
-const lastRow = (r: ForwardResult, d: Gpt2Dims) => {
+const lastRow = (r: ForwardResult, d: ModelDims) => {
   const T = r.logits.dims[0];
   return r.logits.data.slice((T - 1) * d.dVocab, T * d.dVocab); // [d_vocab]
 };
@@ -14,11 +15,11 @@ const tensors = (r: ForwardResult) => new Map([...r.activations].map(([h, a]) =>
 
 /**
  * `forward` is the model's plain forward (the unedited runs are exactly those of /trace); its present cache must be
- * a Gpt2KvCache (the keys and values are read as the cells' past).
+ * a OrtKvCache (the keys and values are read as the cells' past).
  */
 export async function runSweepJob(
   job: SweepJob,
-  dims: Gpt2Dims,
+  dims: ModelDims,
   forward: (req: ForwardRequest) => Promise<ForwardResult>,
   pieces: () => Promise<SweepPieces>,
   onProgress?: SweepProgress,
@@ -28,7 +29,7 @@ export async function runSweepJob(
   // [T] -> the hooks the cells enter from, the keys/values [head, T, d_head] per layer, logits [T, d_vocab]
   const base = await forward({ tokenIds: job.runIds, hooks: baseHooks(job) });
   const source = job.sourceIds ? await forward({ tokenIds: job.sourceIds, hooks: sourceHooks(job) }) : null;
-  const present = base.present as Gpt2KvCache;
+  const present = base.present as OrtKvCache;
   const t1 = performance.now();
   const shape = { ...dims, nPos: job.runIds.length };
   const r = await runSweepCells(

@@ -8,7 +8,7 @@ import type { SweepRequest, SweepResponse } from '../schemas/sweep.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { promptTokens } from '../trace/run-trace.js';
 import { unprocessable } from '../errors/problem-error.js';
-import type { Gpt2Dims } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
 import type { SweepJob, SweepProgress } from './types.js';
 
 /** A validated sweep: the job for the worker and what the reply needs besides its outcome. */
@@ -38,7 +38,7 @@ function sweepLayers(layers: number[] | undefined, nLayer: number): number[] {
 /** Every rule of a sweep request, before anything runs (400s naming the field, 413 over the limits). */
 export function planSweep(
   req: SweepRequest,
-  info: { name: string; dims: Gpt2Dims; modelType?: string; tokenizer?: ModelTokenizer },
+  info: { name: string; dims: ModelDims; modelType?: string; tokenizer?: ModelTokenizer },
   config: Pick<AppConfig, 'SWEEP_MAX_CELLS' | 'SWEEP_MAX_VALUES'>,
 ): SweepPlan {
   const d = info.dims;

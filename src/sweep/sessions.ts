@@ -4,7 +4,7 @@ import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { SWEEP_IO } from '../graph/build-sweep.js';
 import { guardedRun, type RuntimeLogger } from '../runtime/ort-guard.js';
-import type { Gpt2Dims } from '../runtime/types.js';
+import type { ModelDims } from '../arch/model-dims.js';
 import type { Past, SweepPieces } from './engine.js';
 
 export interface SweepSessions {
@@ -19,7 +19,7 @@ export const releaseSweepSessions = (s: SweepSessions) =>
 
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
 
-export function sweepPieces(s: SweepSessions, d: Gpt2Dims, model: string, logger?: RuntimeLogger): SweepPieces {
+export function sweepPieces(s: SweepSessions, d: ModelDims, model: string, logger?: RuntimeLogger): SweepPieces {
   const run = async (session: InferenceSession, feeds: Record<string, ort.Tensor>, out: string, graph: string) =>
     (await guardedRun(session, feeds, [out], { model, graph, logger }))[out].data as Float32Array;
   return {

@@ -1,6 +1,6 @@
 // Greedy continuation with the KV cache: one new token per forward call, never re-running the prompt.
 import type { ResolvedIntervention } from '../interventions/types.js';
-import type { Gpt2Runtime, KvCache } from '../runtime/types.js';
+import type { ModelRuntime, KvCache } from '../runtime/types.js';
 import { argmax } from '../sampling/softmax.js';
 import { probOf } from './next-token.js';
 
@@ -15,7 +15,7 @@ export interface GreedyResult {
  * Each step: argmax -> append -> forward([id], past) -> logits [1, d_vocab]. n tokens cost n-1 forward calls.
  */
 export async function greedyContinue(
-  runtime: Gpt2Runtime,
+  runtime: ModelRuntime,
   firstRow: Float32Array,
   past: KvCache,
   maxNewTokens: number,

@@ -1,6 +1,6 @@
 // Hook selection: names or glob patterns -> exact hook names of a model, in forward order.
 import { allHookNames, hookSitesFor } from '../hooks/catalogue.js';
-import { familyOf, type Gpt2Dims, type ModelFamily } from '../runtime/types.js';
+import { familyOf, type ModelDims, type ModelFamily } from '../arch/model-dims.js';
 import { badRequest } from '../errors/problem-error.js';
 
 /**
@@ -105,7 +105,7 @@ export function selectHooks(
 }
 
 /** A request's `hooks` (or the default overview) -> exact hook names of a model of these dims, forward order. */
-export function selectModelHooks(requested: readonly string[] | undefined, dims: Gpt2Dims): string[] {
+export function selectModelHooks(requested: readonly string[] | undefined, dims: ModelDims): string[] {
   const family = familyOf(dims);
   const names = allHookNames(dims.nLayer, family);
   return selectHooks(requested ?? defaultHookPatterns(names), names, dims.nLayer, family);

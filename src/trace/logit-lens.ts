@@ -1,5 +1,5 @@
 // Logit lens: ln_final + unembedding applied to the residual stream after every block.
-import type { Activation, Gpt2Runtime } from '../runtime/types.js';
+import type { Activation, ModelRuntime } from '../runtime/types.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import type { LogitLens } from '../schemas/trace.js';
 import { argmax } from '../sampling/softmax.js';
@@ -16,7 +16,7 @@ export function lensStages(nLayer: number): { stage: string; layer: number }[] {
 }
 
 export async function logitLens(
-  runtime: Gpt2Runtime,
+  runtime: ModelRuntime,
   activations: ReadonlyMap<string, Activation>,
   logits: Activation,
   positions: readonly number[],

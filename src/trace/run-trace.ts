@@ -19,7 +19,8 @@ import { runPatchSources } from '../interventions/patch.js';
 import { describeApplied, interventionsHash, resolveInterventions } from '../interventions/resolve.js';
 import type { ResolvedIntervention } from '../interventions/types.js';
 import { hookSitesFor, parseHookName } from '../hooks/catalogue.js';
-import { familyOf, type ForwardResult } from '../runtime/types.js';
+import { familyOf } from '../arch/model-dims.js';
+import type { ForwardResult } from '../runtime/types.js';
 
 export const RAW_VALUES_NOTE =
   'Raw activations of the checkpoint as stored: no fold_ln, no centering of writing weights or unembedding, ' +

@@ -1,6 +1,7 @@
 // A forward pass -> hook summaries, attention rows, logit lens and next-token top-k (shared by /trace and the stream).
 import { parseHookName } from '../hooks/catalogue.js';
-import { familyOf, type ForwardResult, type Gpt2Runtime } from '../runtime/types.js';
+import { familyOf } from '../arch/model-dims.js';
+import type { ForwardResult, ModelRuntime } from '../runtime/types.js';
 import {
   HISTOGRAM_BINS_DEFAULT,
   type AttentionLayer,
@@ -49,7 +50,7 @@ export function hooksToFetch(hooks: readonly string[], nLayer: number, withLens:
 }
 
 export async function summarizeForward(
-  runtime: Gpt2Runtime,
+  runtime: ModelRuntime,
   result: ForwardResult,
   opts: SummarizeOptions,
 ): Promise<ForwardSummary> {

@@ -1,11 +1,11 @@
 // Count the raw values a trace would return, before running it, to enforce MAX_RETURNED_VALUES.
 import { parseHookName, type Dim } from '../hooks/catalogue.js';
-import { familyOf, kvHeadsOf, type Gpt2Dims } from '../runtime/types.js';
+import { familyOf, kvHeadsOf, type ModelDims } from '../arch/model-dims.js';
 import { payloadTooLarge } from '../errors/problem-error.js';
 import { attentionValueCount } from './attention-rows.js';
 
 /** Size of each axis of a hook after selecting `nPositions` positions; key_pos spans all `nTokens`. */
-function axisSize(d: Dim, dims: Gpt2Dims, nPositions: number, nTokens: number): number {
+function axisSize(d: Dim, dims: ModelDims, nPositions: number, nTokens: number): number {
   switch (d) {
     case 'pos':
     case 'query_pos':
@@ -33,7 +33,7 @@ function axisSize(d: Dim, dims: Gpt2Dims, nPositions: number, nTokens: number): 
  */
 export function countReturnedValues(
   hooks: readonly string[],
-  dims: Gpt2Dims,
+  dims: ModelDims,
   positions: readonly number[],
   nTokens: number,
   full: boolean,

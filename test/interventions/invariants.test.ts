@@ -3,18 +3,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPatchSources } from '../../src/interventions/patch.js';
 import { resolveInterventions } from '../../src/interventions/resolve.js';
-import { loadGpt2Runtime } from '../../src/runtime/load.js';
-import type { ForwardResult, Gpt2Runtime, KvCache } from '../../src/runtime/types.js';
+import { loadModelRuntime } from '../../src/runtime/load.js';
+import type { ForwardResult, ModelRuntime, KvCache } from '../../src/runtime/types.js';
 import { InterventionsSchema } from '../../src/schemas/interventions.js';
 import { compare, TINY } from '../runtime/reference.js';
 
 const CAPITAL = [464, 3139, 286, 4881, 318];
 
 describe('intervention invariants (tiny fp32)', () => {
-  let rt: Gpt2Runtime;
+  let rt: ModelRuntime;
   let clean: ForwardResult;
   beforeAll(async () => {
-    rt = await loadGpt2Runtime(TINY, { name: 'tiny', threads: 1 });
+    rt = await loadModelRuntime(TINY, { name: 'tiny', threads: 1 });
     clean = await rt.forward({ tokenIds: CAPITAL, hooks: rt.hookNames });
   });
   afterAll(() => rt?.dispose());

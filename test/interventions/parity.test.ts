@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPatchSources } from '../../src/interventions/patch.js';
 import { resolveInterventions } from '../../src/interventions/resolve.js';
 import type { ResolvedIntervention } from '../../src/interventions/types.js';
-import { loadGpt2Runtime } from '../../src/runtime/load.js';
-import type { Gpt2Runtime, KvCache } from '../../src/runtime/types.js';
+import { loadModelRuntime } from '../../src/runtime/load.js';
+import type { ModelRuntime, KvCache } from '../../src/runtime/types.js';
 import { InterventionsSchema } from '../../src/schemas/interventions.js';
 import { readSafetensors } from '../../src/checkpoint/safetensors.js';
 import { compare, FIXTURES, TINY, TINY_FP16 } from '../runtime/reference.js';
@@ -43,11 +43,11 @@ describe.each([
   // llama family: grouped key/value heads, RoPE, gated MLP (src/graph/build-llama.ts)
   { model: path.join(FIXTURES, 'tiny-qwen2'), file: 'tiny-qwen2.interventions.safetensors', cases: LLAMA_CASES },
 ])('$file', ({ model, file, cases }) => {
-  let rt: Gpt2Runtime;
+  let rt: ModelRuntime;
   let ref: Map<string, Float32Array>;
   let greedy: Record<string, number[]>;
   beforeAll(async () => {
-    rt = await loadGpt2Runtime(model, { name: 'tiny', threads: 1 });
+    rt = await loadModelRuntime(model, { name: 'tiny', threads: 1 });
     const f = await readSafetensors(path.join(FIXTURES, 'reference', file));
     ref = new Map();
     for (const t of f.tensors) ref.set(t.name, await f.readFloat32(t.name));

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OrtGpt2Runtime } from '../../src/runtime/gpt2-runtime.js';
+import { OrtModelRuntime } from '../../src/runtime/ort-runtime.js';
 import { WorkerRuntime } from '../../src/runtime/worker-runtime.js';
 import { TraceResponseSchema } from '../../src/schemas/trace.js';
 import { makeRandomGpt2 } from '../../tools/checkpoint/make-random.js';
@@ -163,7 +163,7 @@ describe('MODEL_WORKERS=0', () => {
   it('runs the model on the main thread, which then cannot answer /healthz until the forward pass is over', async () => {
     const app = await testApp({ MODELS_DIR: dir, DEFAULT_MODEL: 'tiny-gpt2', ORT_THREADS: 1, MODEL_WORKERS: 0 });
     try {
-      expect(await app.models.get('long')).toBeInstanceOf(OrtGpt2Runtime);
+      expect(await app.models.get('long')).toBeInstanceOf(OrtModelRuntime);
       const trace = app.inject({ method: 'POST', url: '/trace', payload: longTrace });
       const answered = await healthzDuring(app, trace);
       expect((await trace).statusCode).toBe(200);

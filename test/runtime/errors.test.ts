@@ -1,13 +1,13 @@
 // The runtime's typed errors: bad ids, unknown hooks, context overflow, foreign caches, bad lens requests, unloaded models.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '../../src/errors/problem-error.js';
-import { loadGpt2Runtime } from '../../src/runtime/load.js';
-import type { Gpt2Runtime } from '../../src/runtime/types.js';
+import { loadModelRuntime } from '../../src/runtime/load.js';
+import type { ModelRuntime } from '../../src/runtime/types.js';
 import { TINY } from './reference.js';
 
-let rt: Gpt2Runtime;
+let rt: ModelRuntime;
 beforeAll(async () => {
-  rt = await loadGpt2Runtime(TINY, { name: 'tiny', threads: 1 });
+  rt = await loadModelRuntime(TINY, { name: 'tiny', threads: 1 });
 });
 afterAll(() => rt?.dispose());
 
@@ -46,7 +46,7 @@ describe('forward errors', () => {
   });
 
   it('a cache from another runtime is refused', async () => {
-    const other = await loadGpt2Runtime(TINY, { name: 'other', threads: 1 });
+    const other = await loadModelRuntime(TINY, { name: 'other', threads: 1 });
     const res = await other.forward({ tokenIds: [1], hooks: [] });
     await other.dispose();
     expect(await problem(rt.forward({ tokenIds: [2], past: res.present, hooks: [] }))).toEqual({

@@ -4,17 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors.js';
-import { loadGpt2Runtime } from '../../src/runtime/load.js';
-import type { Activation, Gpt2Runtime, KvCache } from '../../src/runtime/types.js';
+import { loadModelRuntime } from '../../src/runtime/load.js';
+import type { Activation, ModelRuntime, KvCache } from '../../src/runtime/types.js';
 import { compare, maxAbsDiff, TINY, TINY_FP16 } from './reference.js';
 
 const PROMPT = [464, 3139, 286, 4881, 318, 6342, 13, 383, 3139, 286]; // "The capital of France is Paris. The capital of"
-let rt: Gpt2Runtime;
+let rt: ModelRuntime;
 let all: Map<string, Activation>;
 let logits: Activation;
 
 beforeAll(async () => {
-  rt = await loadGpt2Runtime(TINY, { name: 'tiny', threads: 1 });
+  rt = await loadModelRuntime(TINY, { name: 'tiny', threads: 1 });
   const res = await rt.forward({ tokenIds: PROMPT, hooks: rt.hookNames });
   all = res.activations;
   logits = res.logits;
@@ -155,7 +155,7 @@ describe('fetching', () => {
 
   it('concurrent runs on one session each get their own correct outputs', async () => {
     const inputs = [[464], [3139, 286], [4881, 318, 11], PROMPT];
-    const solo: Awaited<ReturnType<Gpt2Runtime['forward']>>[] = [];
+    const solo: Awaited<ReturnType<ModelRuntime['forward']>>[] = [];
     for (const ids of inputs) solo.push(await rt.forward({ tokenIds: ids, hooks: ['blocks.2.hook_resid_post'] }));
     const together = await Promise.all(
       inputs.map((ids) => rt.forward({ tokenIds: ids, hooks: ['blocks.2.hook_resid_post'] })),
@@ -188,7 +188,7 @@ describe('bf16 checkpoint', () => {
       );
       await writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
       await copyFile(path.join(TINY, 'config.json'), path.join(dir, 'config.json'));
-      const bf = await loadGpt2Runtime(dir, { name: 'tiny-bf16', threads: 1 });
+      const bf = await loadModelRuntime(dir, { name: 'tiny-bf16', threads: 1 });
       try {
         const res = await bf.forward({ tokenIds: PROMPT, hooks: [] });
         // 8 significant bits (rel. 3.9e-3): logits of size ~1 move by ~1e-2
@@ -206,7 +206,7 @@ describe('bf16 checkpoint', () => {
 
 describe('fp16 checkpoint', () => {
   it('loads and matches the fp32 model within fp16 weight-rounding tolerance', async () => {
-    const half = await loadGpt2Runtime(TINY_FP16, { name: 'tiny-fp16', threads: 1 });
+    const half = await loadModelRuntime(TINY_FP16, { name: 'tiny-fp16', threads: 1 });
     try {
       const res = await half.forward({ tokenIds: PROMPT, hooks: ['blocks.2.hook_resid_post'] });
       // weights rounded to 11 significant bits (rel. 4.9e-4): logits of size ~1 move by ~1e-3

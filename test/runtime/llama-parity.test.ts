@@ -3,8 +3,8 @@
 // variant (tools/checkpoint/make_random_llama.py; see test/fixtures/README.md).
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadGpt2Runtime } from '../../src/runtime/load.js';
-import type { Gpt2Runtime, KvCache } from '../../src/runtime/types.js';
+import { loadModelRuntime } from '../../src/runtime/load.js';
+import type { ModelRuntime, KvCache } from '../../src/runtime/types.js';
 import { compare, FIXTURES, loadReference, type Reference } from './reference.js';
 
 // Float32 against float64: the same budget as the GPT-2 parity test, relative to each hook's scale (these random
@@ -30,11 +30,11 @@ const cases = [
 ];
 
 describe.each(cases)('$variant ($what)', ({ variant }) => {
-  let rt: Gpt2Runtime;
+  let rt: ModelRuntime;
   let ref: Reference;
   beforeAll(async () => {
     [rt, ref] = await Promise.all([
-      loadGpt2Runtime(path.join(FIXTURES, variant), { name: variant, threads: 1 }),
+      loadModelRuntime(path.join(FIXTURES, variant), { name: variant, threads: 1 }),
       loadReference(`${variant}.safetensors`),
     ]);
   });

@@ -1,7 +1,7 @@
 // Golden parity: every hook, the logits, the logit lens and a greedy continuation vs the independent numpy reference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadGpt2Runtime } from '../../src/runtime/load.js';
-import type { Gpt2Runtime, KvCache } from '../../src/runtime/types.js';
+import { loadModelRuntime } from '../../src/runtime/load.js';
+import type { ModelRuntime, KvCache } from '../../src/runtime/types.js';
 import { compare, loadReference, TINY, TINY_FP16, type Reference } from './reference.js';
 
 // Tolerances. The reference computes in float64; we compute in float32, so errors are float32 rounding
@@ -18,10 +18,10 @@ const cases = [
 ];
 
 describe.each(cases)('$file', ({ model, file }) => {
-  let rt: Gpt2Runtime;
+  let rt: ModelRuntime;
   let ref: Reference;
   beforeAll(async () => {
-    [rt, ref] = await Promise.all([loadGpt2Runtime(model, { name: 'tiny', threads: 1 }), loadReference(file)]);
+    [rt, ref] = await Promise.all([loadModelRuntime(model, { name: 'tiny', threads: 1 }), loadReference(file)]);
   });
   afterAll(() => rt?.dispose());
 

@@ -1,9 +1,9 @@
 // WorkerRuntime vs the in-process runtime: every hook bit-identical, KV-cached decoding through handles = full recompute.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveInterventions } from '../../src/interventions/resolve.js';
-import { loadGpt2Runtime } from '../../src/runtime/load.js';
+import { loadModelRuntime } from '../../src/runtime/load.js';
 import { InterventionsSchema } from '../../src/schemas/interventions.js';
-import type { ForwardResult, Gpt2Runtime, KvCache } from '../../src/runtime/types.js';
+import type { ForwardResult, ModelRuntime, KvCache } from '../../src/runtime/types.js';
 import { WorkerRuntime } from '../../src/runtime/worker-runtime.js';
 import { loadReference, maxAbsDiff, TINY, TINY_FP16, type Reference } from './reference.js';
 
@@ -29,12 +29,12 @@ const cases = [
 ];
 
 describe.each(cases)('$file through $workers worker(s)', ({ model, file, workers }) => {
-  let local: Gpt2Runtime;
+  let local: ModelRuntime;
   let threaded: WorkerRuntime;
   let ref: Reference;
   beforeAll(async () => {
     [local, threaded, ref] = await Promise.all([
-      loadGpt2Runtime(model, { name: 'tiny', threads: 1 }),
+      loadModelRuntime(model, { name: 'tiny', threads: 1 }),
       WorkerRuntime.load(model, { name: 'tiny', workers, threads: 1 }),
       loadReference(file),
     ]);
@@ -118,11 +118,11 @@ describe.each(cases)('$file through $workers worker(s)', ({ model, file, workers
 });
 
 describe('two workers', () => {
-  let local: Gpt2Runtime;
+  let local: ModelRuntime;
   let threaded: WorkerRuntime;
   beforeAll(async () => {
     [local, threaded] = await Promise.all([
-      loadGpt2Runtime(TINY, { name: 'tiny', threads: 1 }),
+      loadModelRuntime(TINY, { name: 'tiny', threads: 1 }),
       WorkerRuntime.load(TINY, { name: 'tiny', workers: 2, threads: 1 }),
     ]);
   }, 30_000);
@@ -137,7 +137,7 @@ describe('two workers', () => {
       [4881, 318, 6342, 13],
     ];
     const hooks = ['blocks.2.hook_resid_post'];
-    const run = async (rt: Gpt2Runtime, ids: number[]) => {
+    const run = async (rt: ModelRuntime, ids: number[]) => {
       let r = await rt.forward({ tokenIds: ids, hooks });
       const steps = [r];
       for (const next of [13307, 19296, 11])

@@ -7,9 +7,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '../../src/errors/problem-error.js';
-import { loadGpt2Runtime } from '../../src/runtime/load.js';
+import { loadModelRuntime } from '../../src/runtime/load.js';
 import type { RuntimeLogger } from '../../src/runtime/ort-guard.js';
-import type { Gpt2Runtime } from '../../src/runtime/types.js';
+import type { ModelRuntime } from '../../src/runtime/types.js';
 import { WorkerRuntime } from '../../src/runtime/worker-runtime.js';
 import { crashWorker } from './crash-worker.js';
 import { TINY } from './reference.js';
@@ -25,7 +25,7 @@ async function problem(p: Promise<unknown>): Promise<{ status: number; code: str
 }
 
 /** Bytes of one tiny-model cache of `len` tokens: keys + values, [head, len, d_head] float32 per layer. */
-const cacheBytes = (rt: Gpt2Runtime, len: number) => 2 * rt.dims.nLayer * rt.dims.nHead * len * rt.dims.dHead * 4;
+const cacheBytes = (rt: ModelRuntime, len: number) => 2 * rt.dims.nLayer * rt.dims.nHead * len * rt.dims.dHead * 4;
 
 function recordingLogger(): RuntimeLogger & {
   records: { level: string; obj: Record<string, unknown>; msg?: string }[];
@@ -38,12 +38,12 @@ function recordingLogger(): RuntimeLogger & {
 
 describe('WorkerRuntime', () => {
   let rt: WorkerRuntime;
-  let local: Gpt2Runtime;
+  let local: ModelRuntime;
   const log = recordingLogger();
   beforeAll(async () => {
     [rt, local] = await Promise.all([
       WorkerRuntime.load(TINY, { name: 'tiny', workers: 1, threads: 1, logger: log }),
-      loadGpt2Runtime(TINY, { name: 'tiny', threads: 1 }),
+      loadModelRuntime(TINY, { name: 'tiny', threads: 1 }),
     ]);
   }, 30_000);
   afterAll(async () => {
@@ -152,7 +152,7 @@ describe('WorkerRuntime caches stay in the worker until released', () => {
   });
 
   it('the in-process runtime has the same release semantics (409 cache_released)', async () => {
-    const local = await loadGpt2Runtime(TINY, { name: 'tiny', threads: 1 });
+    const local = await loadModelRuntime(TINY, { name: 'tiny', threads: 1 });
     try {
       const r = await local.forward({ tokenIds: [1, 2], hooks: [] });
       local.release!(r.present);

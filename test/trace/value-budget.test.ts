@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Gpt2Dims } from '../../src/runtime/types.js';
+import type { ModelDims } from '../../src/arch/model-dims.js';
 import { assertWithinBudget, countReturnedValues } from '../../src/trace/value-budget.js';
 
-const dims: Gpt2Dims = {
+const dims: ModelDims = {
   nLayer: 2,
   nHead: 4,
   dModel: 32,

@@ -1,28 +1,26 @@
-// Gpt2Runtime on two onnxruntime sessions: the hooked forward graph (with KV cache) and the logit-lens graph.
+// ModelRuntime on two onnxruntime sessions: the hooked forward graph (with KV cache) and the logit-lens graph.
 import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { badRequest, unprocessable } from '../errors/problem-error.js';
 import { allHookNames } from '../hooks/catalogue.js';
 import { INPUT_IDS, pastKey, pastValue, presentKey, presentValue } from '../graph/build-gpt2.js';
 import { LENS_K, LENS_ROWS, LENS_TOP_IDS, LENS_TOP_PROBS, LENS_TRACK_IDS, LENS_TRACKED } from '../graph/build-lens.js';
-import { cacheReleased, Gpt2KvCache, type CachedTensor } from './kv-cache.js';
+import { cacheReleased, OrtKvCache, type CachedTensor } from './kv-cache.js';
 import { guardedRun, type RuntimeLogger } from './ort-guard.js';
 import { editFeeds } from '../interventions/feeds.js';
 import { editKey, type EditSlot, slotOf } from '../interventions/types.js';
 import { runSweepJob } from '../sweep/run-job.js';
 import { releaseSweepSessions, type SweepSessions, sweepPieces } from '../sweep/sessions.js';
 import type { SweepJob, SweepOutcome, SweepProgress } from '../sweep/types.js';
-import {
-  familyOf,
-  kvHeadsOf,
-  type Activation,
-  type ForwardRequest,
-  type ForwardResult,
-  type Gpt2Dims,
-  type Gpt2Runtime,
-  type KvCache,
-  type LensRequest,
-  type LensRow,
+import { familyOf, kvHeadsOf, type ModelDims } from '../arch/model-dims.js';
+import type {
+  Activation,
+  ForwardRequest,
+  ForwardResult,
+  ModelRuntime,
+  KvCache,
+  LensRequest,
+  LensRow,
 } from './types.js';
 
 /**
@@ -32,12 +30,12 @@ import {
  * tools and MODEL_WORKERS=0. Overlapping run() calls on one session are safe (each gets its own outputs) but
  * gain nothing here, since each one holds the thread until it finishes.
  */
-export class OrtGpt2Runtime implements Gpt2Runtime {
+export class OrtModelRuntime implements ModelRuntime {
   readonly hookNames: readonly string[];
   private readonly hookSet: ReadonlySet<string>;
   private readonly owner = Symbol('gpt2-runtime');
   /** Caches handed to release(): refused from then on, as a worker-backed runtime must (its tensors are gone). */
-  private readonly released = new WeakSet<Gpt2KvCache>();
+  private readonly released = new WeakSet<OrtKvCache>();
   private disposed = false;
   /** Edit-graph sessions by edit structure (editKey), most recently used last; created on first use. */
   private readonly editSessions = new Map<string, Promise<InferenceSession>>();
@@ -46,7 +44,7 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
 
   constructor(
     readonly name: string,
-    readonly dims: Gpt2Dims,
+    readonly dims: ModelDims,
     private readonly forwardSession: InferenceSession,
     private readonly lensSession: InferenceSession,
     private readonly logger?: RuntimeLogger,
@@ -62,8 +60,8 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
   }
 
   /** An empty cache for this model (forward() also accepts `past` omitted). */
-  emptyCache(): Gpt2KvCache {
-    return Gpt2KvCache.empty(this.owner, this.dims.nLayer, kvHeadsOf(this.dims), this.dims.dHead);
+  emptyCache(): OrtKvCache {
+    return OrtKvCache.empty(this.owner, this.dims.nLayer, kvHeadsOf(this.dims), this.dims.dHead);
   }
 
   async forward(req: ForwardRequest): Promise<ForwardResult> {
@@ -138,7 +136,7 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     };
     const activations = new Map<string, Activation>();
     for (const h of req.hooks) activations.set(h, activation(h));
-    const present = new Gpt2KvCache(
+    const present = new OrtKvCache(
       this.owner,
       past.length + ids.length,
       Array.from({ length: d.nLayer }, (_, i) => cached(presentKey(i))),
@@ -208,7 +206,7 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
 
   /** The garbage collector frees the arrays once nothing refers to the cache; this only makes later use a 409. */
   release(cache: KvCache): void {
-    if (cache instanceof Gpt2KvCache && cache.owner === this.owner) this.released.add(cache);
+    if (cache instanceof OrtKvCache && cache.owner === this.owner) this.released.add(cache);
   }
 
   async dispose(): Promise<void> {
@@ -245,9 +243,9 @@ export class OrtGpt2Runtime implements Gpt2Runtime {
     if (this.disposed) throw unprocessable('model_unloaded', `${this.name} has been unloaded; load it again.`);
   }
 
-  private checkCache(past: ForwardRequest['past']): Gpt2KvCache {
+  private checkCache(past: ForwardRequest['past']): OrtKvCache {
     if (past === undefined) return this.emptyCache();
-    if (!(past instanceof Gpt2KvCache) || past.owner !== this.owner) {
+    if (!(past instanceof OrtKvCache) || past.owner !== this.owner) {
       throw badRequest('foreign_cache', `The KV cache passed to ${this.name} was made by another model or runtime.`);
     }
     if (this.released.has(past)) throw cacheReleased(this.name, past.length);

@@ -1,0 +1,39 @@
+// Imports run one way, down the layers: a lower folder never imports a higher one.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = path.resolve(import.meta.dirname, '../src');
+
+/** Folder -> the src folders it may import from (itself always allowed). */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  errors: [],
+  arch: ['errors', 'config.ts'],
+  hooks: ['arch'],
+  checkpoint: ['arch', 'errors'],
+};
+
+function importsOf(folder: string): { file: string; target: string }[] {
+  const out: { file: string; target: string }[] = [];
+  const dir = path.join(SRC, folder);
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.ts')) continue;
+    const text = readFileSync(path.join(dir, f), 'utf8');
+    for (const m of text.matchAll(/from '(\.[^']+)'/g)) {
+      const abs = path.resolve(path.dirname(path.join(dir, f)), m[1] ?? '');
+      const rel = path.relative(SRC, abs).split(path.sep);
+      const top = rel.length === 1 ? (rel[0] ?? '').replace(/\.js$/, '.ts') : (rel[0] ?? '');
+      out.push({ file: `${folder}/${f}`, target: top });
+    }
+  }
+  return out;
+}
+
+describe('layering', () => {
+  for (const [folder, allowed] of Object.entries(MAY_IMPORT)) {
+    it(`src/${folder} imports only from ${allowed.join(', ') || 'itself'}`, () => {
+      const upward = importsOf(folder).filter((i) => i.target !== folder && !allowed.includes(i.target));
+      expect(upward).toEqual([]);
+    });
+  }
+});
