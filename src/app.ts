@@ -16,6 +16,7 @@ import modelRoutes from './routes/models.js';
 import tokenizeRoutes from './routes/tokenize.js';
 import traceRoutes from './routes/trace.js';
 import sweepRoutes from './routes/sweep.js';
+import tracesRoutes from './routes/traces.js';
 import streamRoutes from './routes/stream.js';
 import webRoutes from './routes/web.js';
 
@@ -87,6 +88,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   await app.register(tokenizeRoutes);
   await app.register(traceRoutes);
   await app.register(sweepRoutes);
+  await app.register(tracesRoutes);
   await app.register(streamRoutes);
   if (config.SERVE_WEB) await app.register(webRoutes);
 

@@ -70,6 +70,17 @@ export const EnvSchema = z.object({
   EXPORT_MAX_BYTES: intFromEnv(1024 * 1024 * 1024, 1, 4_000_000_000).describe(
     'Cap on the float32 tensor bytes of one safetensors/npz export (POST /trace with a file format, saved-trace tensors); over it: 413',
   ),
+  DATA_DIR: z
+    .string()
+    .min(1)
+    .default(path.join(PROJECT_ROOT, 'data'))
+    .describe('Folder of the saved-trace store: traces.db (SQLite) and traces/ (one safetensors file per saved trace)'),
+  TRACES_MAX_COUNT: intFromEnv(1000, 1, 10_000_000).describe(
+    'Most saved traces kept; saving one more evicts the oldest first',
+  ),
+  TRACES_MAX_BYTES: intFromEnv(2 * 1024 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER).describe(
+    'Most bytes the saved traces may take (tensor files + stored JSON); saving one more evicts the oldest first; one trace over it alone: 413',
+  ),
   MAX_NEW_TOKENS: intFromEnv(256, 0, 100_000).describe('Upper bound for max_new_tokens in /trace and the stream'),
   TOKENIZE_MAX_TOKENS: intFromEnv(65_536, 1, 10_000_000).describe(
     'Most tokens one /tokenize answer may hold (over it: 400 text_too_long, decided before or while tokenizing)',
