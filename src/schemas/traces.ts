@@ -74,6 +74,7 @@ export const SaveTraceResponseSchema = z
     links: LinksSchema,
   })
   .meta({ id: 'SaveTraceResponse' });
+export type SaveTraceResponse = z.infer<typeof SaveTraceResponseSchema>;
 
 export const VerificationSchema = z
   .object({
