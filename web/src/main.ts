@@ -11,6 +11,8 @@ import { setTensorContext } from './tensor-panel.js';
 import { initNextPanel, updateNextPanel } from './next-panel.js';
 import { updateResidPanel } from './resid-panel.js';
 import { updateAblationPanel } from './ablation-panel.js';
+import { initShareToolbar, initialState, openSavedTrace, syncUrl } from './share-toolbar.js';
+import type { PageState } from './share/url-state.js';
 import { enterRuns, FormError, fillSelect, flagField, generateRequest, readForm } from './views/controls.js';
 
 const form = byId<HTMLFormElement>('run-form');
@@ -27,6 +29,8 @@ let promptTokenCount: number | null = null;
 let maxNewTokens = 256;
 let runCounter = 0;
 let redrawQueued = false;
+/** The saved trace on screen (opened from /?trace=ID), until the next Run. */
+let saved: { id: string; interventions: PageState['interventions'] } | null = null;
 
 function setStatus(kind: 'idle' | 'busy' | 'ok' | 'error', text: string): void {
   statusBox.className = `status ${kind}`;
@@ -50,6 +54,7 @@ function selectToken(index: number): void {
   if (!run) return;
   run.pinned = index;
   redraw();
+  syncUrl();
   // Keep keyboard focus on the chosen chip after the redraw replaced it.
   requestAnimationFrame(() =>
     document.querySelector<HTMLButtonElement>(`#tokens button[data-index="${index}"]`)?.focus(),
@@ -130,6 +135,8 @@ async function start(): Promise<void> {
     }
     throw err;
   }
+  saved = null;
+  syncUrl();
   runCounter += 1;
   const id = `page-${Date.now().toString(36)}-${runCounter}`;
   run = newRun(id);
@@ -186,6 +193,7 @@ stopButton.addEventListener('click', () => {
 layerSelect.addEventListener('change', () => {
   layer = Number(layerSelect.value);
   redraw();
+  syncUrl();
 });
 promptBox.addEventListener('input', scheduleTokenize);
 modelSelect.addEventListener('change', () => {
@@ -215,8 +223,65 @@ async function boot(): Promise<void> {
   } catch (err) {
     setStatus('error', describeError(err));
   }
+  const opened = initialState();
+  applyState(opened);
+  if (opened.trace) {
+    await openSavedTrace(opened.trace, opened).catch((err: unknown) => setStatus('error', describeError(err)));
+  }
   await tokenizePrompt();
 }
+
+// ---------------------------------------------------------------- the page state in the URL (share toolbar)
+
+function inputNumber(id: string): number | undefined {
+  const raw = byId<HTMLInputElement>(id).value.trim();
+  return raw === '' || !Number.isFinite(Number(raw)) ? undefined : Number(raw);
+}
+
+function pageState(): PageState {
+  return {
+    prompt: promptBox.value,
+    model: modelSelect.value || undefined,
+    max_new_tokens: inputNumber('max-new-tokens'),
+    temperature: inputNumber('temperature'),
+    top_k: inputNumber('top-k'),
+    top_p: inputNumber('top-p'),
+    seed: inputNumber('seed'),
+    layer,
+    token: run?.pinned ?? undefined,
+    interventions: saved?.interventions,
+    trace: saved?.id,
+  };
+}
+
+function applyState(st: PageState): void {
+  if (st.prompt !== undefined) promptBox.value = st.prompt;
+  if (st.model && Array.from(modelSelect.options).some((o) => o.value === st.model)) modelSelect.value = st.model;
+  const fields = [
+    ['max-new-tokens', st.max_new_tokens],
+    ['temperature', st.temperature],
+    ['top-k', st.top_k],
+    ['top-p', st.top_p],
+    ['seed', st.seed],
+  ] as const;
+  for (const [id, v] of fields) if (v !== undefined) byId<HTMLInputElement>(id).value = String(v);
+  if (st.layer !== undefined && Number.isInteger(st.layer) && st.layer >= 0) layer = st.layer;
+}
+
+initShareToolbar({
+  state: pageState,
+  showRun(r, st) {
+    saved = st.trace ? { id: st.trace, interventions: st.interventions } : null;
+    applyState(st);
+    run = r;
+    if (r.started) fillLayers(r.started.dims.n_layer);
+    const pin = st.token;
+    run.pinned = pin !== undefined && Number.isInteger(pin) && pin >= 0 && pin < r.tokens.length ? pin : null;
+    redraw();
+    syncUrl();
+  },
+  status: setStatus,
+});
 
 initNextPanel();
 setTensorContext(() => ({ run, layer, prompt: promptBox.value, model: modelSelect.value }));
