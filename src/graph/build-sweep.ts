@@ -18,6 +18,8 @@ export const SWEEP_IO = {
   mlpOut: 'mlp_out', // [batch, pos, d_model]
   rows: 'rows', // unembedding input [rows, d_model]
   logits: 'logits', // [rows, d_vocab]
+  targetIds: 'target_ids', // [k] token ids
+  targetLogits: 'target_logits', // [rows, k]: the logits of target_ids only (a logit difference needs no more)
 } as const;
 
 const B = 'batch';
@@ -173,8 +175,16 @@ export function buildSweepUnembed(ckpt: Gpt2Checkpoint, location: string): Uint8
     b: externalWeight(g, ckpt, 'ln_f.bias', location),
   };
   g.input(SWEEP_IO.rows, DT.FLOAT, ['rows', d.dModel]);
+  g.input(SWEEP_IO.targetIds, DT.INT64, ['k']);
   const normed = layerNorm(g, SWEEP_IO.rows, ln, d.layerNormEps, 'ln_final', false);
-  g.op('Gemm', [normed, externalWeight(g, ckpt, 'wte.weight', location)], SWEEP_IO.logits, { transB: 1 });
+  const wte = externalWeight(g, ckpt, 'wte.weight', location);
+  // [rows, d_model] x [d_vocab, d_model]^T -> [rows, d_vocab]
+  g.op('Gemm', [normed, wte], SWEEP_IO.logits, { transB: 1 });
+  // [rows, d_model] x [k, d_model]^T -> [rows, k]: only the rows of W_E the metric reads (fetched alone, the
+  // full product above is not computed)
+  const picked = g.op('Gather', [wte, SWEEP_IO.targetIds], undefined, { axis: 0 }, 'target');
+  g.op('Gemm', [normed, picked], SWEEP_IO.targetLogits, { transB: 1 });
   g.output(SWEEP_IO.logits, DT.FLOAT, ['rows', d.dVocab]);
+  g.output(SWEEP_IO.targetLogits, DT.FLOAT, ['rows', 'k']);
   return g.encode('GPT-2 sweep unembedding');
 }

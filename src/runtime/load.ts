@@ -125,7 +125,9 @@ export async function loadModelRuntime(dir: string, options: LoadOptions): Promi
     const openSweep = graphs
       ? async (): Promise<SweepSessions> => {
           const t1 = performance.now();
-          const open = (g: Uint8Array) => ort.InferenceSession.create(g, opts);
+          // Many small sessions run in turn: a pool left spinning after its run would steal the cores from the next.
+          const sweepOpts = sessionOptions(ckpt.folder, { ...options, spinning: false });
+          const open = (g: Uint8Array) => ort.InferenceSession.create(g, sweepOpts);
           const layers = [...Array(ckpt.dims.nLayer).keys()];
           const s: SweepSessions = {
             attention: await Promise.all(layers.map((l) => open(graphs.attention(l)))),

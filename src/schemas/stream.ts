@@ -1,6 +1,7 @@
 // WebSocket frames of GET /stream (protocol tensortrace.stream/1): zod unions on `type` for both directions.
 // docs/stream-protocol.md describes the session; this file is the single source of the frame shapes.
 import { z } from 'zod';
+import { SweepRequestSchema, SweepResponseSchema } from './sweep.js';
 import { InterventionsSchema } from './interventions.js';
 import {
   AttentionLayerSchema,
@@ -127,8 +128,16 @@ export const PingMessageSchema = z
   .object({ type: z.literal('ping'), nonce: z.string().max(64).optional() })
   .meta({ id: 'StreamPing' });
 
+export const SweepMessageSchema = SweepRequestSchema.extend({
+  type: z.literal('sweep'),
+  id: GenerationIdSchema.describe('Your label for the sweep: its progress and result frames carry it'),
+})
+  .strict()
+  .meta({ id: 'StreamSweep' });
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   GenerateMessageSchema,
+  SweepMessageSchema,
   CancelMessageSchema,
   SubscribeMessageSchema,
   UnsubscribeMessageSchema,
@@ -328,7 +337,22 @@ export const PongMessageSchema = z
   .object({ type: z.literal('pong'), nonce: z.string().optional() })
   .meta({ id: 'StreamPong' });
 
+export const SweepProgressMessageSchema = z
+  .object({
+    type: z.literal('sweep_progress'),
+    id: GenerationIdSchema,
+    done: z.number().int().describe('Cells finished (cells that change nothing count as finished from the start)'),
+    total: z.number().int(),
+  })
+  .meta({ id: 'StreamSweepProgress' });
+
+export const SweepResultMessageSchema = z
+  .object({ type: z.literal('sweep_result'), id: GenerationIdSchema, result: SweepResponseSchema })
+  .meta({ id: 'StreamSweepResult' });
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
+  SweepProgressMessageSchema,
+  SweepResultMessageSchema,
   HelloMessageSchema,
   StartedMessageSchema,
   StepMessageSchema,
@@ -341,6 +365,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
 ]);
 
 export type GenerateMessage = z.infer<typeof GenerateMessageSchema>;
+export type SweepMessage = z.infer<typeof SweepMessageSchema>;
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloMessageSchema>;

@@ -9,8 +9,9 @@ import { ClientMessageSchema, type ClientMessage } from '../schemas/stream.js';
 import type { StreamHub } from './hub.js';
 import { Peer } from './peer.js';
 import { planGeneration } from './plan.js';
+import { streamSweep } from './sweep.js';
 
-const CLIENT_TYPES = new Set(['generate', 'cancel', 'subscribe', 'unsubscribe', 'ping']);
+const CLIENT_TYPES = new Set(['generate', 'sweep', 'cancel', 'subscribe', 'unsubscribe', 'ping']);
 
 /** Close code when WS_MAX_CONNECTIONS sockets are already open ("try again later"). */
 export const CLOSE_TRY_AGAIN = 1013;
@@ -150,6 +151,9 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext, clientKe
           );
         return;
       }
+      case 'sweep':
+        streamSweep(msg, peer, ctx);
+        return;
       case 'cancel': {
         const gen = peer.labels.get(msg.id);
         if (!gen) {

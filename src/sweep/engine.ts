@@ -14,8 +14,8 @@ export interface SweepPieces {
   attnOut(layer: number, z: Float32Array, batch: number, pos: number): Promise<Float32Array>;
   /** resid_mid [batch, pos, d_model] -> mlp_out [batch, pos, d_model]. */
   mlp(layer: number, mid: Float32Array, batch: number, pos: number): Promise<Float32Array>;
-  /** rows [n, d_model] -> logits [n, d_vocab]. */
-  unembed(rows: Float32Array, n: number): Promise<Float32Array>;
+  /** rows [n, d_model] -> logits [n, d_vocab], or with `ids` only those columns [n, ids.length]. */
+  unembed(rows: Float32Array, n: number, ids?: readonly number[]): Promise<Float32Array>;
 }
 
 export interface Past {
@@ -152,18 +152,27 @@ async function runChunk(
 /** Sort key of where a cell enters. */
 const entry = (c: Cell) => c.layer * 4 + STAGE_ORDER[c.stage];
 
-/** Cells grouped by first changed position, each group cut into batches of at most SWEEP_BATCH_ROWS rows. */
+/**
+ * Cells grouped by first changed position, each group cut into batches of at most `maxRows` rows (and into its share
+ * of `minBatches`, for progress), in the order they enter.
+ */
 export function batches(
   cells: readonly Cell[],
   nPos: number,
   maxRows = SWEEP_BATCH_ROWS,
+  minBatches = 1,
 ): { p0: number; cells: Cell[] }[] {
   const byP0 = new Map<number, Cell[]>();
-  for (const c of cells) byP0.set(c.p0, [...(byP0.get(c.p0) ?? []), c]);
+  for (const c of cells) {
+    const g = byP0.get(c.p0);
+    if (g) g.push(c);
+    else byP0.set(c.p0, [c]);
+  }
   const out: { p0: number; cells: Cell[] }[] = [];
   for (const [p0, group] of [...byP0].sort((a, b) => a[0] - b[0])) {
     group.sort((a, b) => entry(a) - entry(b));
-    const per = Math.max(1, Math.floor(maxRows / (nPos - p0)));
+    const share = Math.ceil((group.length * minBatches) / Math.max(1, cells.length)); // this group's part of minBatches
+    const per = Math.max(1, Math.min(Math.floor(maxRows / (nPos - p0)), Math.ceil(group.length / share)));
     for (let i = 0; i < group.length; i += per) out.push({ p0, cells: group.slice(i, i + per) });
   }
   return out;
@@ -188,7 +197,7 @@ export async function runSweepCells(
   const k: Counters = { calls: 0, rows: 0 };
   const finished: Cell[] = [];
   const finals: Float32Array[] = [];
-  for (const b of batches(cells, s.nPos)) {
+  for (const b of batches(cells, s.nPos, SWEEP_BATCH_ROWS, job.minBatches ?? 1)) {
     const { order, final } = await runChunk(b.cells, b.p0, pieces, base, s, k);
     finished.push(...order);
     finals.push(final);

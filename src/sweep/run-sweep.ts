@@ -136,13 +136,15 @@ export async function runSweep(
   registry: ModelRegistry,
   config: AppConfig,
   onProgress?: SweepProgress,
+  /** Cut the cells into at least this many batches (the stream, for a progress bar that moves). */
+  minBatches = 1,
 ): Promise<SweepResponse> {
   const t0 = performance.now();
   const info = registry.resolve(req.model ?? registry.defaultName);
   const plan = planSweep(req, info, config);
   const runtime = await registry.get(plan.model);
   if (!runtime.sweep) throw unprocessable('sweep_unsupported', `${plan.model} cannot run sweeps.`);
-  const out = await runtime.sweep(plan.job, onProgress);
+  const out = await runtime.sweep({ ...plan.job, minBatches }, onProgress);
   return sweepReply(plan, out, performance.now() - t0);
 }
 

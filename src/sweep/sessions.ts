@@ -38,11 +38,14 @@ export function sweepPieces(s: SweepSessions, d: ModelDims, model: string, logge
       run(s.attnOut[layer], { [SWEEP_IO.z]: f32(z, [batch, pos, d.dModel]) }, SWEEP_IO.attnOut, 'sweep attn_out'),
     mlp: (layer, mid, batch, pos) =>
       run(s.mlp[layer], { [SWEEP_IO.mid]: f32(mid, [batch, pos, d.dModel]) }, SWEEP_IO.mlpOut, 'sweep mlp'),
-    unembed: (rows, n) =>
+    unembed: (rows, n, ids) =>
       run(
         s.unembed,
-        { [SWEEP_IO.rows]: f32(rows.byteOffset === 0 ? rows : rows.slice(), [n, d.dModel]) },
-        SWEEP_IO.logits,
+        {
+          [SWEEP_IO.rows]: f32(rows.byteOffset === 0 ? rows : rows.slice(), [n, d.dModel]),
+          [SWEEP_IO.targetIds]: new ort.Tensor('int64', BigInt64Array.from(ids ?? [], BigInt), [ids?.length ?? 0]),
+        },
+        ids ? SWEEP_IO.targetLogits : SWEEP_IO.logits,
         'sweep unembed',
       ),
   };

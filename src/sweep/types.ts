@@ -24,6 +24,8 @@ export interface SweepJob {
   sourceIds: number[] | null;
   metric: Metric;
   metricIds: number[];
+  /** Cut the cells into at least this many batches, so progress moves (default 1: batches as large as allowed). */
+  minBatches?: number;
 }
 
 export interface SweepOutcome {

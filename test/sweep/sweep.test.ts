@@ -154,6 +154,38 @@ describe('POST /sweep on the tiny fixture', () => {
     }
   });
 
+  it.each([{ kind: 'prob', token: ' Paris' }, { kind: 'logprob', token: ' Rome' }, { kind: 'kl' }])(
+    'metric $kind (the whole unembedding row): sampled cells equal /trace',
+    async (metric) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/sweep',
+        payload: {
+          token_ids: ITALY,
+          corrupted_token_ids: CAPITAL,
+          metric,
+          sweep: { kind: 'patch', hook: 'hook_mlp_out' },
+        },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const r = res.json() as SweepResponse;
+      for (const [i, j] of sampleCells(3, 5)) {
+        const t = await app.inject({
+          method: 'POST',
+          url: '/trace',
+          payload: {
+            token_ids: CAPITAL,
+            hooks: [],
+            logit_lens: false,
+            interventions: [patchAt('hook_mlp_out', ITALY)(i, j)],
+            metric,
+          },
+        });
+        expect(Math.abs(r.values[i][j] - t.json().metrics.intervened), `cell ${i},${j}`).toBeLessThan(TOL);
+      }
+    },
+  );
+
   it('reports the clean and corrupted metrics of /trace and the normalized grid', async () => {
     const r = replies.get('patch hook_resid_pre over positions') as SweepResponse;
     const clean = await trace(CAPITAL, { hook: 'hook_embed', op: 'scale', factor: 1 });
