@@ -4,7 +4,7 @@
 //  - the patch sweep twice: prompts differing at position 0 (every cell runs all its positions) and at position 8
 //    (the positions before it are unchanged, so their cells are the corrupted run's and the rest start at 8);
 //  - the breakdown (base runs, batched cells, unembedding; piece calls and rows) and RSS around the first sweep.
-import { loadGpt2Runtime } from '../src/runtime/load.js';
+import { loadModelRuntime } from '../src/runtime/load.js';
 import type { SweepJob, SweepOutcome } from '../src/sweep/types.js';
 import { median, timed, type BenchContext, type BenchRow, type BenchSection, randomGpt2Small } from './section.js';
 
@@ -13,7 +13,7 @@ const rssMb = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
 
 async function run(ctx: BenchContext) {
   const dir = await randomGpt2Small(ctx);
-  const rt = await loadGpt2Runtime(dir, {
+  const rt = await loadModelRuntime(dir, {
     name: 'gpt2-random',
     threads: ctx.threads || undefined,
     spinning: ctx.spinning,

@@ -8,7 +8,7 @@ import type { ModelRegistry } from '../plugins/model-registry.js';
 import { ClientMessageSchema, type ClientMessage } from '../schemas/stream.js';
 import type { StreamHub } from './hub.js';
 import { Peer } from './peer.js';
-import { planGeneration } from './plan.js';
+import { planGeneration } from '../plan/generation-plan.js';
 import { streamSweep } from './sweep.js';
 
 const CLIENT_TYPES = new Set(['generate', 'sweep', 'cancel', 'subscribe', 'unsubscribe', 'ping']);

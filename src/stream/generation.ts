@@ -16,7 +16,7 @@ import { traceShapes } from '../trace/shapes.js';
 import { summarizeForward, type ForwardSummary } from '../trace/summarize-forward.js';
 import type { ForwardGate } from './forward-gate.js';
 import type { Peer } from './peer.js';
-import type { GenerationPlan } from './plan.js';
+import type { GenerationPlan } from '../plan/generation-plan.js';
 import { runPatchSources } from '../interventions/patch.js';
 import { encodeFrame } from './frame.js';
 import { ReplayBuffer } from './replay-buffer.js';

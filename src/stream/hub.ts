@@ -9,7 +9,7 @@ import { STREAM_PROTOCOL, type HelloMessage } from '../schemas/stream.js';
 import { ForwardGate } from './forward-gate.js';
 import { Generation } from './generation.js';
 import type { Peer, PeerLimits } from './peer.js';
-import type { GenerationPlan } from './plan.js';
+import type { GenerationPlan } from '../plan/generation-plan.js';
 
 /**
  * Forward passes in flight per model when the runtime does not say how many it can run in parallel.

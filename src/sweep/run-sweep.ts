@@ -6,7 +6,7 @@ import { metricIds } from '../interventions/compare.js';
 import type { ModelRegistry } from '../plugins/model-registry.js';
 import type { SweepRequest, SweepResponse } from '../schemas/sweep.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
-import { promptTokens } from '../trace/run-trace.js';
+import { promptTokens } from '../plan/prompt.js';
 import { unprocessable } from '../errors/problem-error.js';
 import type { ModelDims } from '../arch/model-dims.js';
 import type { SweepJob, SweepProgress } from './types.js';

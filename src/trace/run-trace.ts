@@ -1,22 +1,18 @@
 // POST /trace orchestration: validate against the model, tokenize, run once with hooks, summarise, continue greedily.
 import { performance } from 'node:perf_hooks';
-import { badRequest } from '../errors/problem-error.js';
 import type { AppConfig } from '../config.js';
-import type { ModelRegistry, RunnableModelInfo } from '../plugins/model-registry.js';
+import type { ModelRegistry } from '../plugins/model-registry.js';
 import type { TraceRequest, TraceResponse } from '../schemas/trace.js';
-import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
+import { planTrace } from '../plan/trace-plan.js';
 import { greedyContinue } from './greedy.js';
-import { selectModelHooks } from './hook-select.js';
 import { safeDecode, tokenText } from './next-token.js';
-import { resolvePositions } from './positions.js';
 import { traceShapes } from './shapes.js';
-import { hooksToFetch, summarizeForward } from './summarize-forward.js';
-import { attributeLastPosition, resolveAttributionTargets } from '../attribution/run-attribution.js';
+import { summarizeForward } from './summarize-forward.js';
+import { attributeLastPosition } from '../attribution/run-attribution.js';
 import { attributionHooks } from '../attribution/dla.js';
-import { assertWithinBudget, countReturnedValues } from './value-budget.js';
-import { hookDelta, metricIds, metricValue } from '../interventions/compare.js';
+import { hookDelta, metricValue } from '../interventions/compare.js';
 import { runPatchSources } from '../interventions/patch.js';
-import { describeApplied, interventionsHash, resolveInterventions } from '../interventions/resolve.js';
+import { describeApplied, interventionsHash } from '../interventions/resolve.js';
 import type { ResolvedIntervention } from '../interventions/types.js';
 import { hookSitesFor, parseHookName } from '../hooks/catalogue.js';
 import { familyOf } from '../arch/model-dims.js';
@@ -29,111 +25,15 @@ export const RAW_VALUES_NOTE =
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
 
-/**
- * Prompt -> token ids, with the request rules: exactly one of prompt / token_ids, non-empty, ids in the vocabulary.
- * A prompt that provably needs more than the model's `nCtx` tokens is refused (`prompt_too_long`) without
- * tokenizing it whole.
- */
-export function promptTokens(
-  req: Pick<TraceRequest, 'prompt' | 'token_ids'>,
-  dVocab: number,
-  context: { model: string; nCtx: number },
-  tokenizer: ModelTokenizer = GPT2_TOKENIZER,
-): number[] {
-  if (req.prompt !== undefined && req.token_ids !== undefined) {
-    throw badRequest('prompt_and_token_ids', 'Send either "prompt" or "token_ids", not both.');
-  }
-  if (req.prompt === undefined && req.token_ids === undefined) {
-    throw badRequest('missing_prompt', 'Send a "prompt" (text) or "token_ids" (GPT-2 token ids).');
-  }
-  const ids = req.prompt !== undefined ? promptIds(req.prompt, context, tokenizer) : [...(req.token_ids as number[])];
-  if (ids.length === 0) throw badRequest('empty_prompt', 'The prompt is empty: it needs at least one token.');
-  const bad = ids.filter((id) => id < 0 || id >= dVocab);
-  if (bad.length > 0) {
-    throw badRequest(
-      'token_id_out_of_range',
-      `Token id${bad.length > 1 ? 's' : ''} ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''} ` +
-        `${bad.length > 1 ? 'are' : 'is'} outside the vocabulary: ids must be in [0, ${dVocab - 1}].`,
-      { token_ids: bad.slice(0, 100), d_vocab: dVocab },
-    );
-  }
-  return ids;
-}
-
-function promptIds(prompt: string, { model, nCtx }: { model: string; nCtx: number }, tokenizer: ModelTokenizer) {
-  const r = tokenizer.encodeBounded(prompt, nCtx);
-  if (r.over) {
-    throw badRequest(
-      'prompt_too_long',
-      `The prompt is too long for ${model}: it needs more than ${nCtx} tokens, but its context (n_ctx) is ${nCtx}.`,
-      { n_ctx: nCtx },
-    );
-  }
-  return r.ids;
-}
-
-/** Length rules: max_new_tokens within the server cap, prompt + continuation within n_ctx. */
-export function checkLengths(nTokens: number, maxNewTokens: number, info: RunnableModelInfo, cap: number): void {
-  if (maxNewTokens > cap) {
-    throw badRequest(
-      'too_many_new_tokens',
-      `max_new_tokens is ${maxNewTokens}, over the server cap of ${cap} (MAX_NEW_TOKENS).`,
-      { max_new_tokens: maxNewTokens, cap },
-    );
-  }
-  const nCtx = info.dims.nCtx;
-  if (nTokens + maxNewTokens > nCtx) {
-    const what =
-      maxNewTokens > 0
-        ? `${nTokens} prompt tokens + ${maxNewTokens} new tokens = ${nTokens + maxNewTokens}`
-        : `${nTokens} tokens`;
-    throw badRequest(
-      'prompt_too_long',
-      `The prompt is too long for ${info.name}: ${what}, but its context (n_ctx) is ${nCtx}.`,
-      {
-        n_tokens: nTokens,
-        max_new_tokens: maxNewTokens,
-        n_ctx: nCtx,
-      },
-    );
-  }
-}
-
 export async function runTrace(req: TraceRequest, registry: ModelRegistry, config: AppConfig): Promise<TraceResponse> {
   const t0 = performance.now();
-  const info = registry.resolve(req.model ?? registry.defaultName);
-  const name = info.name;
-  const { dims } = info;
-
   // Everything a request can get wrong is checked before the model is loaded or run.
-  const tTok = performance.now();
-  const tok = info.tokenizer ?? GPT2_TOKENIZER; // registries built by hand in tests may omit it
-  const ids = promptTokens(req, dims.dVocab, { model: name, nCtx: dims.nCtx }, tok);
-  const tokenizeMs = ms(tTok);
-  checkLengths(ids.length, req.max_new_tokens, info, config.MAX_NEW_TOKENS);
-  const hooks = selectModelHooks(req.hooks, dims);
-  const positions = resolvePositions(req.positions, ids.length);
-  const lensPositions = resolvePositions(req.lens_positions, ids.length);
+  const plan = planTrace(req, registry, config);
+  const { info, dims, tokenizer: tok, positions, lensPositions, hooks, metricTokenIds } = plan;
+  const name = info.name;
+  const ids = [...plan.promptIds];
   const withBaseline = req.compare || req.metric !== undefined;
-  assertWithinBudget(
-    countReturnedValues(hooks, dims, positions, ids.length, req.detail === 'full') * (req.compare ? 2 : 1),
-    config.MAX_RETURNED_VALUES,
-  );
-  const encodeText = (t: string) => tok.encode(t);
-  let interventions: ResolvedIntervention[] = resolveInterventions(req.interventions ?? [], {
-    dims,
-    promptLength: ids.length,
-    max: config.MAX_INTERVENTIONS,
-    encode: encodeText,
-  });
-  const metricTokenIds = req.metric ? metricIds(req.metric, encodeText) : [];
-  const badMetric = metricTokenIds.find((id) => id < 0 || id >= dims.dVocab);
-  if (badMetric !== undefined) {
-    throw badRequest('token_id_out_of_range', `metric: token id ${badMetric} is outside the vocabulary.`, {
-      field: 'metric',
-    });
-  }
-  const attributionTargets = resolveAttributionTargets(req.attribution, dims.dVocab, info.modelType ?? 'gpt2', tok);
+  let interventions: readonly ResolvedIntervention[] = plan.interventions;
 
   const tLoad = performance.now();
   const runtime = await registry.get(name);
@@ -141,7 +41,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
 
   // patch sources: each runs once, clean, before the intervened run
   interventions = await runPatchSources(runtime, interventions);
-  const fetch = hooksToFetch(hooks, dims.nLayer, req.logit_lens);
+  const { fetch } = plan;
   // [T] ids -> activations over [T, ...] + logits [T, d_vocab], with the edits in force
   const wantsAttribution = req.attribution !== false;
   const result = await runtime.forward({
@@ -154,7 +54,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   const tSum = performance.now();
   const summarizeOpts = {
     hooks,
-    positions,
+    positions: [...positions],
     offset: 0,
     detail: req.detail,
     topK: req.top_k,
@@ -170,7 +70,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
         info.dir,
         dims,
         result,
-        attributionTargets ?? [summary.top_k[0].id],
+        plan.attributionTargets ? [...plan.attributionTargets] : [summary.top_k[0].id],
         typeof req.attribution === 'object' ? req.attribution.top : 10,
         tok,
       )
@@ -184,7 +84,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
           const m = req.metric;
           const b = metricValue(m, metricTokenIds, lastRow(clean), lastRow(clean));
           const i = metricValue(m, metricTokenIds, lastRow(result), lastRow(clean));
-          return { kind: m.kind, token_ids: metricTokenIds, baseline: b, intervened: i, delta: i - b };
+          return { kind: m.kind, token_ids: [...metricTokenIds], baseline: b, intervened: i, delta: i - b };
         })()
       : null;
   const sites = hookSitesFor(familyOf(dims));
@@ -248,7 +148,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     tokens: ids.map((id, position) => ({ id, text: tokenText(id, tok), position })),
     tokenizer: tok.kind,
     bos_prepended: req.prompt !== undefined && tok.prependsBos && ids[0] === tok.bosId,
-    positions,
+    positions: [...positions],
     shapes: traceShapes(info.config, ids.length),
     hooks: summary.hooks,
     attention: summary.attention,
@@ -269,7 +169,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     metrics,
     attribution,
     timings: {
-      tokenize_ms: tokenizeMs,
+      tokenize_ms: plan.tokenizeMs,
       load_ms: loadMs,
       run_ms: Math.round(result.runMs * 1000) / 1000,
       summarize_ms: summarizeMs,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePositions } from '../../src/trace/positions.js';
+import { resolvePositions } from '../../src/plan/positions.js';
 
 describe('resolvePositions', () => {
   it('last / all', () => {

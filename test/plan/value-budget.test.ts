@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelDims } from '../../src/arch/model-dims.js';
-import { assertWithinBudget, countReturnedValues } from '../../src/trace/value-budget.js';
+import { assertWithinBudget, countReturnedValues } from '../../src/plan/value-budget.js';
 
 const dims: ModelDims = {
   nLayer: 2,
