@@ -3,8 +3,8 @@ import { allHookNames, parseHookName } from '../src/hooks/catalogue.js';
 import { loadModelRuntime } from '../src/runtime/load.js';
 import type { Activation, ForwardResult, ModelRuntime } from '../src/runtime/types.js';
 import { summarizeTensors } from '../src/stats/summarize.js';
-import { attentionRows } from '../src/trace/attention-rows.js';
-import { hookSummaryFrom, sliceHook, summarizeHook } from '../src/trace/summarize-hook.js';
+import { attentionRows } from '../src/decode/attention-rows.js';
+import { hookSummaryFrom, sliceHook, summarizeHook } from '../src/decode/summarize-hook.js';
 import {
   median,
   medianMs,

@@ -7,7 +7,7 @@ import { allHookNames } from '../src/hooks/catalogue.js';
 import { loadModelRuntime } from '../src/runtime/load.js';
 import type { ModelRuntime, KvCache } from '../src/runtime/types.js';
 import { argmax } from '../src/sampling/softmax.js';
-import { summarizeForward } from '../src/trace/summarize-forward.js';
+import { summarizeForward } from '../src/decode/summarize-forward.js';
 import { median, timed, type BenchContext, type BenchRow, type BenchSection, randomGpt2Small } from './section.js';
 
 const PYTHON = '/usr/bin/python3';

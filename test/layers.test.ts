@@ -13,6 +13,14 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   checkpoint: ['arch', 'errors'],
 };
 
+/** Folder -> src folders it must not import from. */
+const MUST_NOT_IMPORT: Record<string, readonly string[]> = {
+  // the stream and /trace share the plan and the decode step, not each other
+  stream: ['trace', 'routes'],
+  plan: ['trace', 'stream', 'routes', 'export'],
+  decode: ['trace', 'stream', 'routes', 'plan'],
+};
+
 function importsOf(folder: string): { file: string; target: string }[] {
   const out: { file: string; target: string }[] = [];
   const dir = path.join(SRC, folder);
@@ -34,6 +42,11 @@ describe('layering', () => {
     it(`src/${folder} imports only from ${allowed.join(', ') || 'itself'}`, () => {
       const upward = importsOf(folder).filter((i) => i.target !== folder && !allowed.includes(i.target));
       expect(upward).toEqual([]);
+    });
+  }
+  for (const [folder, banned] of Object.entries(MUST_NOT_IMPORT)) {
+    it(`src/${folder} imports nothing from ${banned.join(', ')}`, () => {
+      expect(importsOf(folder).filter((i) => banned.includes(i.target))).toEqual([]);
     });
   }
 });

@@ -4,7 +4,7 @@ import type { ModelDims } from '../arch/model-dims.js';
 import type { ForwardResult } from '../runtime/types.js';
 import type { Attribution, AttributionRequest } from '../schemas/attribution.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
-import { tokenText } from '../trace/next-token.js';
+import { tokenText } from '../tokenizer/token-text.js';
 import { directLogitAttribution, topComponents } from './dla.js';
 import { type LogitTarget, loadDlaWeights } from './weights.js';
 

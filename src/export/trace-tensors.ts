@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../config.js';
 import { parseHookName } from '../hooks/catalogue.js';
 import { familyOf, type ModelDims } from '../arch/model-dims.js';
 import type { ForwardResult } from '../runtime/types.js';
-import { sliceHook } from '../trace/summarize-hook.js';
+import { sliceHook } from '../decode/summarize-hook.js';
 
 /** Every selected hook (`logits` included when selected) over the selected positions: shapes equal the JSON `shape`. */
 export function traceTensors(

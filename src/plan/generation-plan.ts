@@ -4,7 +4,7 @@ import type { ModelRegistry } from '../plugins/model-registry.js';
 import { randomSeed } from '../sampling/rng.js';
 import { isGreedy, type SamplingParams } from '../sampling/sample.js';
 import { DEFAULT_NEW_TOKENS, type GenerateMessage, type ResolvedParams } from '../schemas/stream.js';
-import { hooksToFetch } from '../trace/summarize-forward.js';
+import { hooksToFetch } from '../decode/summarize-forward.js';
 import { planRequest, type RequestPlan } from './request-plan.js';
 import { assertWithinBudget, countReturnedValues } from './value-budget.js';
 

@@ -6,7 +6,7 @@ import { badRequest } from '../errors/problem-error.js';
 import { metricIds } from '../interventions/compare.js';
 import type { ModelRegistry } from '../plugins/model-registry.js';
 import type { TraceRequest } from '../schemas/trace.js';
-import { hooksToFetch } from '../trace/summarize-forward.js';
+import { hooksToFetch } from '../decode/summarize-forward.js';
 import { resolvePositions } from './positions.js';
 import { planRequest, type RequestPlan } from './request-plan.js';
 import { assertWithinBudget, countReturnedValues } from './value-budget.js';

@@ -2,7 +2,7 @@
 import { parseHookName, type Dim } from '../hooks/catalogue.js';
 import { familyOf, kvHeadsOf, type ModelDims } from '../arch/model-dims.js';
 import { payloadTooLarge } from '../errors/problem-error.js';
-import { attentionValueCount } from '../trace/attention-rows.js';
+import { attentionValueCount } from '../decode/attention-rows.js';
 
 /** Size of each axis of a hook after selecting `nPositions` positions; key_pos spans all `nTokens`. */
 function axisSize(d: Dim, dims: ModelDims, nPositions: number, nTokens: number): number {

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ProblemSchema } from '../schemas/problem.js';
 import { TokenizeRequestSchema, TokenizeResponseSchema } from '../schemas/tokenize.js';
 import { badRequest } from '../errors/problem-error.js';
-import { tokenText } from '../trace/next-token.js';
+import { tokenText } from '../tokenizer/token-text.js';
 
 const tokenizeRoutes: FastifyPluginAsync = async (app) => {
   app.withTypeProvider<ZodTypeProvider>().post(

@@ -1,7 +1,34 @@
-// Stopping criteria: max_new_tokens, end-of-text, and stop strings matched on the decoded generated text.
+// Stopping criteria, the one stop module: end-of-text, stop strings matched on the decoded generated text, and the
+// length limit. Both decode loops (/trace's greedy continuation, the stream) ask `stopAfter` after each new token.
 
-/** GPT-2's <|endoftext|> id. */
-export const EOS_TOKEN_ID = 50256;
+/**
+ * Why a generation ended: `eos` (the model's end-of-text id, from its tokenizer), `stop` (a stop string),
+ * `length` (max_new_tokens reached). /trace calls `length` "max_new_tokens" in its reply (TRACE_STOP_REASON).
+ */
+export type StopReason = 'eos' | 'stop' | 'length';
+
+export interface StopRules {
+  maxNewTokens: number;
+  stopAtEos: boolean;
+  /** The model's end-of-text id (null: the model has none, so it never stops on one). */
+  eosId: number | null;
+  /** Stop strings; empty: none. */
+  stop?: readonly string[];
+}
+
+/**
+ * After the `count`-th new token `id` (the generated text so far: `text`, needed only with stop strings): the
+ * reason to stop, or null to go on. Checked in this order: end-of-text, stop string, length.
+ */
+export function stopAfter(rules: StopRules, id: number, count: number, text?: string): StopReason | null {
+  if (rules.stopAtEos && rules.eosId !== null && id === rules.eosId) return 'eos';
+  if (rules.stop && rules.stop.length > 0 && text !== undefined && findStop(text, rules.stop)) return 'stop';
+  if (count >= rules.maxNewTokens) return 'length';
+  return null;
+}
+
+/** /trace's words for a stop reason (its reply predates the stream's `length`). */
+export const TRACE_STOP_REASON = { eos: 'eos', length: 'max_new_tokens' } as const;
 
 export interface StopMatch {
   stop: string;

@@ -8,12 +8,12 @@ import type { ForwardResult, ModelRuntime, KvCache } from '../runtime/types.js';
 import type { DoneReason } from '../schemas/stream.js';
 import { SeededRng } from '../sampling/rng.js';
 import { sampleNext } from '../sampling/sample.js';
-import { findStop } from '../sampling/stopping.js';
-import { logitLens } from '../trace/logit-lens.js';
-import { safeDecode, tokenText } from '../trace/next-token.js';
-import { GPT2_TOKENIZER } from '../tokenizer/model-tokenizer.js';
-import { traceShapes } from '../trace/shapes.js';
-import { summarizeForward, type ForwardSummary } from '../trace/summarize-forward.js';
+import { findStop, stopAfter } from '../sampling/stopping.js';
+import { logitLens } from '../decode/logit-lens.js';
+import { safeDecode, tokenText } from '../tokenizer/token-text.js';
+import { traceShapes } from '../arch/trace-shapes.js';
+import { step, type StepResult } from '../decode/step.js';
+import type { ForwardSummary } from '../decode/summarize-forward.js';
 import type { ForwardGate } from './forward-gate.js';
 import type { Peer } from './peer.js';
 import type { GenerationPlan } from '../plan/generation-plan.js';
@@ -176,7 +176,13 @@ export class Generation {
   ): Promise<{ reason: DoneReason; detail?: string }> {
     const { plan } = this;
     const { params } = plan;
-    const tok = plan.info.tokenizer ?? GPT2_TOKENIZER;
+    const tok = plan.tokenizer;
+    const rules = {
+      maxNewTokens: params.max_new_tokens,
+      stopAtEos: params.stop_at_eos,
+      eosId: tok.eosId,
+      stop: params.stop,
+    };
     const P = plan.promptIds.length;
     const cancelled = () => ({ reason: 'cancelled' as const, detail: this.cancelReason ?? undefined });
     this.publishStarted(runtime);
@@ -185,10 +191,19 @@ export class Generation {
     // Prefill: [P] prompt ids -> activations over P positions + logits [P, d_vocab] + cache of length P.
     // patch sources run once, clean; the edits then apply to the prefill and every decode step
     const edits = plan.interventions.length ? await runPatchSources(runtime, plan.interventions) : [];
-    let result = await gate.run(() =>
-      runtime.forward({ tokenIds: plan.promptIds, hooks: plan.fetch, interventions: edits }),
+    const run = (f: () => Promise<ForwardResult>) => gate.run(f);
+    let current = await step(
+      runtime,
+      {
+        tokenIds: plan.promptIds,
+        fetch: plan.fetch,
+        interventions: edits,
+        summarize: this.summarizeAt(plan.prefillPositions),
+      },
+      run,
     );
-    let summary = await this.emitStep(runtime, result, 0, plan.prefillPositions, 0);
+    let result = current.result;
+    let summary = this.emitStep(current, 0, plan.prefillPositions);
     this.times.prefillMs = performance.now() - t0;
     this.cache = result.present;
     const rng = new SeededRng(params.seed);
@@ -196,9 +211,7 @@ export class Generation {
       if (this.stopped()) return cancelled();
       const predPos = P + index - 1; // the position whose logits predict this token
       const offset = index === 0 ? 0 : predPos; // first new position of the last forward pass
-      const nNew = result.logits.dims[0] as number;
-      const dVocab = runtime.dims.dVocab;
-      const row = result.logits.data.subarray((nNew - 1) * dVocab, nNew * dVocab); // [new_pos, d_vocab] -> [d_vocab]
+      const { row } = current; // [d_vocab] after the last new token
       const { tokenId, record } = sampleNext(row, plan.sampling, rng);
       const res = result;
       const lens = params.logit_lens
@@ -220,22 +233,31 @@ export class Generation {
         sampling: record,
         text,
       });
-      if (params.stop_at_eos && tokenId === tok.eosId) return { reason: 'eos' };
-      if (params.stop.length > 0 && findStop(text, params.stop)) return { reason: 'stop' };
-      if (index + 1 >= params.max_new_tokens) break;
+      const stop = stopAfter(rules, tokenId, index + 1, text);
+      if (stop === 'length') break;
+      if (stop) return { reason: stop };
 
       // Pace on the owner: don't compute the next step while it has not read the previous ones.
       this.times.pausedMs += await this.owner.waitDrained(this.stopped);
       if (this.stopped()) return cancelled();
       // Decode: [1] new id + cache of length P+index -> activations over 1 position + logits [1, d_vocab].
       const past = this.cache;
-      result = await gate.run(() =>
-        runtime.forward({ tokenIds: [tokenId], past, hooks: plan.fetch, interventions: edits }),
+      current = await step(
+        runtime,
+        {
+          tokenIds: [tokenId],
+          past,
+          fetch: plan.fetch,
+          interventions: edits,
+          summarize: this.summarizeAt([P + index]),
+        },
+        run,
       );
+      result = current.result;
       this.cache = result.present;
       runtime.release?.(past); // nothing branches from a superseded step: free it now, not at the next GC
       if (this.stopped()) return cancelled();
-      summary = await this.emitStep(runtime, result, index + 1, [P + index], P + index);
+      summary = this.emitStep(current, index + 1, [P + index]);
     }
     return { reason: 'length' };
   }
@@ -249,7 +271,7 @@ export class Generation {
       params: plan.params,
       prompt_tokens: plan.promptIds.map((id, position) => ({
         id,
-        text: tokenText(id, plan.info.tokenizer ?? GPT2_TOKENIZER),
+        text: tokenText(id, plan.tokenizer),
         position,
       })),
       hooks: plan.hooks,
@@ -266,35 +288,32 @@ export class Generation {
     });
   }
 
-  /** Summarise one forward pass at `positions` (absolute; `offset` = first new position) and publish it. */
-  private async emitStep(
-    runtime: ModelRuntime,
-    result: ForwardResult,
-    step: number,
-    positions: readonly number[],
-    offset: number,
-  ): Promise<ForwardSummary> {
+  /** What a step summarises at `positions` (absolute). */
+  private summarizeAt(positions: readonly number[]) {
     const { params } = this.plan;
-    this.times.runMs += result.runMs;
-    const t = performance.now();
-    const summary = await summarizeForward(runtime, result, {
+    return {
       hooks: this.plan.hooks,
       positions,
-      offset,
       detail: params.detail,
       topK: params.alternatives,
       logitLens: false, // the lens goes into the `token` frame, at the predicting position only
       bins: params.histogram_bins,
-      tokenizer: this.plan.info.tokenizer ?? GPT2_TOKENIZER,
-    });
-    const summarizeMs = performance.now() - t;
+      tokenizer: this.plan.tokenizer,
+    };
+  }
+
+  /** Publish one step's summaries (positions absolute) and count its time. */
+  private emitStep(current: StepResult, index: number, positions: readonly number[]): ForwardSummary {
+    const { result, summarizeMs } = current;
+    const summary = current.summary as ForwardSummary; // every stream step summarises
+    this.times.runMs += result.runMs;
     this.times.summarizeMs += summarizeMs;
     if (!this.stopped()) {
       this.publish('step', {
-        step,
-        phase: step === 0 ? 'prefill' : 'decode',
+        step: index,
+        phase: index === 0 ? 'prefill' : 'decode',
         positions,
-        input_tokens: step === 0 ? this.plan.promptIds.length : 1,
+        input_tokens: index === 0 ? this.plan.promptIds.length : 1,
         cache_length: result.present.length,
         hooks: summary.hooks,
         attention: summary.attention,
@@ -308,7 +327,7 @@ export class Generation {
   private finish(reason: DoneReason, t0: number, detail?: string): void {
     const ids = this.tokenIds;
     let kept = reason === 'eos' ? ids.slice(0, -1) : [...ids];
-    const tok = this.plan.info.tokenizer ?? GPT2_TOKENIZER;
+    const tok = this.plan.tokenizer;
     let text = safeDecode(kept, tok);
     let stop: string | null = null;
     const match = reason === 'stop' ? findStop(text, this.plan.params.stop) : null;

@@ -1,18 +1,20 @@
-// Greedy continuation with the KV cache: one new token per forward call, never re-running the prompt.
+// /trace's greedy continuation with the KV cache: one new token per decode step, never re-running the prompt.
+import { step } from '../decode/step.js';
+import { probOf } from '../decode/next-token.js';
 import type { ResolvedIntervention } from '../interventions/types.js';
-import type { ModelRuntime, KvCache } from '../runtime/types.js';
+import type { KvCache, ModelRuntime } from '../runtime/types.js';
 import { argmax } from '../sampling/softmax.js';
-import { probOf } from './next-token.js';
+import { type StopReason, stopAfter } from '../sampling/stopping.js';
 
 export interface GreedyResult {
   /** Chosen tokens with their probability under the full softmax at that step (an eos token is included). */
   tokens: { id: number; prob: number }[];
-  stopReason: 'max_new_tokens' | 'eos';
+  stopReason: Exclude<StopReason, 'stop'>;
 }
 
 /**
  * `firstRow` = logits [d_vocab] after the last prompt token, `past` = the cache holding the prompt.
- * Each step: argmax -> append -> forward([id], past) -> logits [1, d_vocab]. n tokens cost n-1 forward calls.
+ * Each step: argmax -> append -> step([id], past) -> logits row [d_vocab]. n tokens cost n-1 forward calls.
  */
 export async function greedyContinue(
   runtime: ModelRuntime,
@@ -26,18 +28,19 @@ export async function greedyContinue(
   interventions?: readonly ResolvedIntervention[],
 ): Promise<GreedyResult> {
   const tokens: GreedyResult['tokens'] = [];
+  const rules = { maxNewTokens, stopAtEos, eosId };
   let row = firstRow;
   let cache = past;
   try {
     for (;;) {
       const id = argmax(row);
       tokens.push({ id, prob: probOf(row, id) });
-      if (stopAtEos && id === eosId) return { tokens, stopReason: 'eos' };
-      if (tokens.length >= maxNewTokens) return { tokens, stopReason: 'max_new_tokens' };
-      const step = await runtime.forward({ tokenIds: [id], past: cache, hooks: [], interventions });
-      row = step.logits.data.subarray(0, runtime.dims.dVocab); // [1, d_vocab] -> [d_vocab]
+      const reason = stopAfter(rules, id, tokens.length);
+      if (reason === 'eos' || reason === 'length') return { tokens, stopReason: reason };
+      const next = await step(runtime, { tokenIds: [id], past: cache, fetch: [], interventions });
+      row = next.row;
       if (cache !== past) runtime.release?.(cache); // our own superseded step; `past` stays the caller's
-      cache = step.present;
+      cache = next.result.present;
     }
   } finally {
     if (cache !== past) runtime.release?.(cache); // caches this loop made die with it

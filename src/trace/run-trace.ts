@@ -4,10 +4,12 @@ import type { AppConfig } from '../config.js';
 import type { ModelRegistry } from '../plugins/model-registry.js';
 import type { TraceRequest, TraceResponse } from '../schemas/trace.js';
 import { planTrace } from '../plan/trace-plan.js';
+import { lastRow as lastLogits } from '../decode/step.js';
+import { TRACE_STOP_REASON } from '../sampling/stopping.js';
 import { greedyContinue } from './greedy.js';
-import { safeDecode, tokenText } from './next-token.js';
-import { traceShapes } from './shapes.js';
-import { summarizeForward } from './summarize-forward.js';
+import { safeDecode, tokenText } from '../tokenizer/token-text.js';
+import { traceShapes } from '../arch/trace-shapes.js';
+import { summarizeForward } from '../decode/summarize-forward.js';
 import { attributeLastPosition } from '../attribution/run-attribution.js';
 import { attributionHooks } from '../attribution/dla.js';
 import { hookDelta, metricValue } from '../interventions/compare.js';
@@ -77,7 +79,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     : null;
   const summarizeMs = ms(tSum);
   const V = dims.dVocab;
-  const lastRow = (r: ForwardResult) => r.logits.data.subarray((ids.length - 1) * V, ids.length * V); // [d_vocab]
+  const lastRow = (r: ForwardResult) => lastLogits(r, V); // [T, d_vocab] -> [d_vocab]
   const metrics =
     req.metric && clean
       ? (() => {
@@ -125,7 +127,7 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
       })),
       text: safeDecode(newIds, tok),
       full_text: safeDecode([...ids, ...newIds], tok),
-      stop_reason: cont.stopReason,
+      stop_reason: TRACE_STOP_REASON[cont.stopReason],
     };
   };
   const generated = await continueFrom(result, interventions);

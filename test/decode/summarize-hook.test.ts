@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOOK_SITES } from '../../src/hooks/catalogue.js';
-import { summarizeHook } from '../../src/trace/summarize-hook.js';
+import { summarizeHook } from '../../src/decode/summarize-hook.js';
 
 const site = (name: string) => HOOK_SITES.find((s) => s.site === name)!;
 

@@ -1,6 +1,6 @@
 // Shape flow of one trace: the architecture math of src/arch applied to the checkpoint's config and prompt length.
-import { normalizeConfig } from '../arch/normalize.js';
-import { shapeFlow, type ShapesReport } from '../arch/shapes.js';
+import { normalizeConfig } from './normalize.js';
+import { shapeFlow, type ShapesReport } from './shapes.js';
 
 /**
  * The same report as GET /models/{name}/shapes, with seq_len = the number of prompt tokens (no padding).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionRows, attentionValueCount } from '../../src/trace/attention-rows.js';
+import { attentionRows, attentionValueCount } from '../../src/decode/attention-rows.js';
 
 describe('attentionRows', () => {
   // [head 2, query_pos 3, key_pos 3]; value = h*100 + q*10 + k

@@ -11,7 +11,8 @@ import {
 } from '../schemas/trace.js';
 import { attentionRows } from './attention-rows.js';
 import { lensStages, logitLens } from './logit-lens.js';
-import { tokenText, topKFromLogits } from './next-token.js';
+import { tokenText } from '../tokenizer/token-text.js';
+import { topKFromLogits } from './next-token.js';
 import type { ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { summarizeTensors } from '../stats/summarize.js';
 import { hookSummaryFrom, sliceHook } from './summarize-hook.js';

@@ -3,7 +3,8 @@ import type { Activation, ModelRuntime } from '../runtime/types.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import type { LogitLens } from '../schemas/trace.js';
 import { argmax } from '../sampling/softmax.js';
-import { probOf, tokenText } from './next-token.js';
+import { tokenText } from '../tokenizer/token-text.js';
+import { probOf } from './next-token.js';
 
 /**
  * The residual-stream points read by the lens: the embedding (blocks.0.hook_resid_pre = embed + pos_embed)

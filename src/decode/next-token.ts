@@ -1,25 +1,10 @@
 // Next-token distribution from one logits row: float64 softmax, top-k, probabilities.
-import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { rowNorm, topByValue } from '../sampling/softmax.js';
 
 export interface RankedToken {
   id: number;
   prob: number;
   logit: number;
-}
-
-/** Text of a token id in the model's tokenizer (GPT-2's by default); unknown ids get a `<|id:N|>` placeholder. */
-export function tokenText(id: number, tokenizer: ModelTokenizer = GPT2_TOKENIZER): string {
-  return tokenizer.tokenText(id);
-}
-
-/** Decode ids to text; ids the tokenizer does not know fall back to per-token placeholders. */
-export function safeDecode(ids: readonly number[], tokenizer: ModelTokenizer = GPT2_TOKENIZER): string {
-  try {
-    return tokenizer.decode(ids);
-  } catch {
-    return ids.map((id) => tokenizer.tokenText(id)).join('');
-  }
 }
 
 /** log(sum(exp(row))) in float64. */

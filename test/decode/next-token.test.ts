@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { argmax } from '../../src/sampling/softmax.js';
-import { logSumExp, probOf, tokenText, topKFromLogits } from '../../src/trace/next-token.js';
+import { logSumExp, probOf, topKFromLogits } from '../../src/decode/next-token.js';
+import { tokenText } from '../../src/tokenizer/token-text.js';
 
 describe('next-token helpers', () => {
   it('top-k is sorted by logit with float64 softmax probabilities', () => {
