@@ -9,7 +9,7 @@ const SRC = path.resolve(import.meta.dirname, '../src');
 const MAY_IMPORT: Record<string, readonly string[]> = {
   errors: [],
   arch: ['errors', 'config.ts'],
-  hooks: ['arch'],
+  hooks: ['arch', 'errors'],
   checkpoint: ['arch', 'errors'],
 };
 

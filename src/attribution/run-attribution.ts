@@ -5,33 +5,9 @@ import type { ForwardResult } from '../runtime/types.js';
 import type { Attribution, AttributionRequest } from '../schemas/attribution.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { tokenText } from '../tokenizer/token-text.js';
+import { resolveTokenRef } from '../tokenizer/token-ref.js';
 import { directLogitAttribution, topComponents } from './dla.js';
 import { type LogitTarget, loadDlaWeights } from './weights.js';
-
-/** A token given as text (exactly one GPT-2 token) or id -> its id; 400 otherwise. */
-export function resolveToken(
-  ref: string | number,
-  dVocab: number,
-  field: string,
-  tok: ModelTokenizer = GPT2_TOKENIZER,
-): number {
-  if (typeof ref === 'number') {
-    if (ref < 0 || ref >= dVocab)
-      throw badRequest('token_id_out_of_range', `${field}: token id ${ref} is outside [0, ${dVocab - 1}].`, {
-        field,
-      });
-    return ref;
-  }
-  const ids = tok.encode(ref);
-  if (ids.length !== 1)
-    throw badRequest(
-      'not_one_token',
-      `${field}: ${JSON.stringify(ref)} is ${ids.length} GPT-2 tokens (${ids.join(', ')}); give exactly one token, ` +
-        'e.g. with its leading space (" Paris"), or its id.',
-      { field, token_ids: ids },
-    );
-  return ids[0];
-}
 
 /** The request's target, checked before anything runs; `null` tokens = the top-1 next token, fixed after the run. */
 export function resolveAttributionTargets(
@@ -48,7 +24,7 @@ export function resolveAttributionTargets(
       { field: 'attribution', model_type: modelType },
     );
   if (req === true || req.tokens === undefined) return null;
-  return req.tokens.map((t, i) => resolveToken(t, dVocab, `attribution.tokens[${i}]`, tok));
+  return req.tokens.map((t, i) => resolveTokenRef(t, dVocab, `attribution.tokens[${i}]`, tok));
 }
 
 export async function attributeLastPosition(

@@ -2,6 +2,7 @@
 // The graph builders, the trace service, the stream and the tests all read these tables; nothing
 // infers an axis from a hook's name. Shapes are for batch 1 (the batch axis is dropped).
 import type { ModelFamily } from '../arch/model-dims.js';
+import { badRequest, type ProblemError } from '../errors/problem-error.js';
 
 /**
  * TransformerLens dimension words. `pos` is the new tokens of this forward call; `key_pos` spans past + new;
@@ -265,4 +266,29 @@ export function parseHookName(
   }
   const site = sites.find((s) => !s.perLayer && s.site === name);
   return site ? { site, layer: null } : undefined;
+}
+
+/** Every site as a pattern a client may send: `hook_embed`, `blocks.*.attn.hook_pattern`, ... (forward order). */
+export function sitePatterns(family: ModelFamily = 'gpt2'): string[] {
+  return hookSitesFor(family).map((s) => (s.perLayer ? `blocks.*.${s.site}` : s.site));
+}
+
+/**
+ * The one `unknown_hook` (400), whichever layer finds the name: the request plan (globs), the interventions
+ * (exact names) or the runtime. Lists what did not match and the family's valid patterns; `field` names the
+ * request field when it is not `hooks`.
+ */
+export function unknownHook(
+  unknown: readonly string[],
+  nLayer: number,
+  family: ModelFamily = 'gpt2',
+  field?: string,
+): ProblemError {
+  const list = unknown.map((p) => `"${p}"`).join(', ');
+  return badRequest(
+    'unknown_hook',
+    `${field ? `${field}: ` : ''}No hook of this model matches ${list}. Hooks are TransformerLens names: per block ` +
+      `"blocks.{layer}.<site>" with layer 0..${nLayer - 1}, or a global hook; \`*\` is a wildcard (see valid_patterns).`,
+    { ...(field ? { field } : {}), unknown: [...unknown], valid_patterns: sitePatterns(family) },
+  );
 }

@@ -1,26 +1,14 @@
 // Baseline vs intervened: per-hook deltas and the metric at the last position. Pure functions over activations.
-import { badRequest } from '../errors/problem-error.js';
+import { singleTokenId } from '../tokenizer/token-ref.js';
 import type { Metric } from '../schemas/interventions.js';
 import type { Activation } from '../runtime/types.js';
 
-/** A metric token text -> its single id (400 naming the field when it is not exactly one token). */
-export function metricTokenId(text: string, encode: (t: string) => number[], field: string): number {
-  const ids = encode(text);
-  if (ids.length !== 1) {
-    throw badRequest(
-      'metric_token_not_single',
-      `${field}: ${JSON.stringify(text)} is ${ids.length} tokens for this model (${ids.join(', ')}); a metric needs exactly one.`,
-      { field, token_ids: ids },
-    );
-  }
-  return ids[0];
-}
-
 /** Resolve a metric's token texts to ids up front (before anything runs). */
 export function metricIds(m: Metric, encode: (t: string) => number[]): number[] {
-  if (m.kind === 'logit_diff') return m.tokens.map((t, i) => metricTokenId(t, encode, `metric.tokens[${i}]`));
+  const one = (t: string, field: string) => singleTokenId(t, encode, field, 'metric_token_not_single');
+  if (m.kind === 'logit_diff') return m.tokens.map((t, i) => one(t, `metric.tokens[${i}]`));
   if (m.kind === 'kl') return [];
-  return [metricTokenId(m.token, encode, 'metric.token')];
+  return [one(m.token, 'metric.token')];
 }
 
 /** log-softmax of one logits row, in float64. */

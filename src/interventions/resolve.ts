@@ -1,7 +1,8 @@
 // Request interventions -> resolved interventions: every field checked against the model, 400s naming the field.
 import { createHash } from 'node:crypto';
+import { assertTokenIds } from '../arch/token-rules.js';
 import { badRequest } from '../errors/problem-error.js';
-import { parseHookName, type Dim } from '../hooks/catalogue.js';
+import { parseHookName, unknownHook, type Dim } from '../hooks/catalogue.js';
 import type { Applied, InterventionInput } from '../schemas/interventions.js';
 import { encode } from '../tokenizer/gpt2-tokenizer.js';
 import type { ResolvedIntervention } from './types.js';
@@ -117,13 +118,7 @@ export function resolveInterventions(list: readonly InterventionInput[], o: Reso
   };
   return list.map((iv, i) => {
     const parsed = parseHookName(iv.hook, d.nLayer, d.family ?? 'gpt2');
-    if (!parsed) {
-      fail(
-        'unknown_hook',
-        fieldOf(i, 'hook'),
-        `${JSON.stringify(iv.hook)} is not a hook of this model (exact catalogue names; layers 0..${d.nLayer - 1}).`,
-      );
-    }
+    if (!parsed) throw unknownHook([iv.hook], d.nLayer, d.family ?? 'gpt2', fieldOf(i, 'hook'));
     if (!isIntervenable(parsed.site.dims, parsed.site.site)) {
       fail(
         'hook_not_intervenable',
@@ -229,9 +224,7 @@ export function resolveInterventions(list: readonly InterventionInput[], o: Reso
         const ids = 'prompt' in iv.source ? (o.encode ?? encode)(iv.source.prompt) : [...iv.source.token_ids];
         const field = fieldOf(i, 'source');
         if (ids.length === 0) fail('patch_source_length', field, 'the source is empty.');
-        const badId = ids.find((t) => !Number.isInteger(t) || t < 0 || t >= d.dVocab);
-        if (badId !== undefined)
-          fail('token_id_out_of_range', field, `token id ${badId} is outside [0, ${d.dVocab - 1}].`);
+        assertTokenIds(ids, d.dVocab, field);
         const needed = positions === 'all' || positions === 'last' ? o.promptLength : Math.max(...positions) + 1;
         if (ids.length < needed) {
           fail(

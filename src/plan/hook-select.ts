@@ -1,7 +1,6 @@
 // Hook selection: names or glob patterns -> exact hook names of a model, in forward order.
-import { allHookNames, hookSitesFor } from '../hooks/catalogue.js';
+import { allHookNames, hookSitesFor, unknownHook } from '../hooks/catalogue.js';
 import { familyOf, type ModelDims, type ModelFamily } from '../arch/model-dims.js';
-import { badRequest } from '../errors/problem-error.js';
 
 /**
  * The overview returned when a request names no hooks: the residual stream at every point, what
@@ -58,11 +57,6 @@ export function globMatcher(pattern: string): (name: string) => boolean {
   };
 }
 
-/** Every site as a pattern a client may send: `hook_embed`, `blocks.*.attn.hook_pattern`, ... (forward order). */
-export function sitePatterns(family: ModelFamily = 'gpt2'): string[] {
-  return hookSitesFor(family).map((s) => (s.perLayer ? `blocks.*.${s.site}` : s.site));
-}
-
 /**
  * Expand `patterns` against `hookNames` (the model's hooks in forward order). Result: each matched
  * name once, in forward order. A pattern or name that matches nothing -> 400 `unknown_hook`
@@ -92,15 +86,7 @@ export function selectHooks(
     }
     if (!hit) unmatched.push(pattern);
   }
-  if (unmatched.length > 0) {
-    const list = unmatched.map((p) => `"${p}"`).join(', ');
-    throw badRequest(
-      'unknown_hook',
-      `No hook of this model matches ${list}. Hooks are TransformerLens names: per block ` +
-        `"blocks.{layer}.<site>" with layer 0..${nLayer - 1}, or a global hook; \`*\` is a wildcard (see valid_patterns).`,
-      { unknown: unmatched, valid_patterns: sitePatterns(family) },
-    );
-  }
+  if (unmatched.length > 0) throw unknownHook(unmatched, nLayer, family);
   return hookNames.filter((n) => chosen.has(n));
 }
 

@@ -1,4 +1,5 @@
 // A request's prompt -> token ids, and the length rules (server cap, the model's context), before anything runs.
+import { assertFitsContext, assertTokenIds, promptTooLong } from '../arch/token-rules.js';
 import { badRequest } from '../errors/problem-error.js';
 import type { RunnableModelInfo } from '../plugins/model-registry.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
@@ -28,27 +29,13 @@ export function promptTokens(
   }
   const ids = req.prompt !== undefined ? promptIds(req.prompt, context, tokenizer) : [...(req.token_ids as number[])];
   if (ids.length === 0) throw badRequest('empty_prompt', 'The prompt is empty: it needs at least one token.');
-  const bad = ids.filter((id) => id < 0 || id >= dVocab);
-  if (bad.length > 0) {
-    throw badRequest(
-      'token_id_out_of_range',
-      `Token id${bad.length > 1 ? 's' : ''} ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''} ` +
-        `${bad.length > 1 ? 'are' : 'is'} outside the vocabulary: ids must be in [0, ${dVocab - 1}].`,
-      { token_ids: bad.slice(0, 100), d_vocab: dVocab },
-    );
-  }
+  assertTokenIds(ids, dVocab);
   return ids;
 }
 
 function promptIds(prompt: string, { model, nCtx }: { model: string; nCtx: number }, tokenizer: ModelTokenizer) {
   const r = tokenizer.encodeBounded(prompt, nCtx);
-  if (r.over) {
-    throw badRequest(
-      'prompt_too_long',
-      `The prompt is too long for ${model}: it needs more than ${nCtx} tokens, but its context (n_ctx) is ${nCtx}.`,
-      { n_ctx: nCtx },
-    );
-  }
+  if (r.over) throw promptTooLong(model, nCtx, `it needs more than ${nCtx} tokens`);
   return r.ids;
 }
 
@@ -66,20 +53,12 @@ export function checkLengths(
       { max_new_tokens: maxNewTokens, cap },
     );
   }
-  const nCtx = info.dims.nCtx;
-  if (nTokens + maxNewTokens > nCtx) {
-    const what =
-      maxNewTokens > 0
-        ? `${nTokens} prompt tokens + ${maxNewTokens} new tokens = ${nTokens + maxNewTokens}`
-        : `${nTokens} tokens`;
-    throw badRequest(
-      'prompt_too_long',
-      `The prompt is too long for ${info.name}: ${what}, but its context (n_ctx) is ${nCtx}.`,
-      {
-        n_tokens: nTokens,
-        max_new_tokens: maxNewTokens,
-        n_ctx: nCtx,
-      },
-    );
-  }
+  const what =
+    maxNewTokens > 0
+      ? `${nTokens} prompt tokens + ${maxNewTokens} new tokens = ${nTokens + maxNewTokens}`
+      : `${nTokens} tokens`;
+  assertFitsContext(nTokens + maxNewTokens, info.dims.nCtx, info.name, what, {
+    n_tokens: nTokens,
+    max_new_tokens: maxNewTokens,
+  });
 }

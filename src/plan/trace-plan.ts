@@ -2,7 +2,7 @@
 // size limit, metric tokens, attribution targets).
 import type { AppConfig } from '../config.js';
 import { resolveAttributionTargets } from '../attribution/run-attribution.js';
-import { badRequest } from '../errors/problem-error.js';
+import { assertTokenIds } from '../arch/token-rules.js';
 import { metricIds } from '../interventions/compare.js';
 import type { ModelRegistry } from '../plugins/model-registry.js';
 import type { TraceRequest } from '../schemas/trace.js';
@@ -52,12 +52,7 @@ export function planTrace(
   );
   const { dims, tokenizer: tok } = plan;
   const metricTokenIds = req.metric ? metricIds(req.metric, (t: string) => tok.encode(t)) : [];
-  const badMetric = metricTokenIds.find((id) => id < 0 || id >= dims.dVocab);
-  if (badMetric !== undefined) {
-    throw badRequest('token_id_out_of_range', `metric: token id ${badMetric} is outside the vocabulary.`, {
-      field: 'metric',
-    });
-  }
+  assertTokenIds(metricTokenIds, dims.dVocab, 'metric');
   const attributionTargets = resolveAttributionTargets(
     req.attribution,
     dims.dVocab,

@@ -1,8 +1,9 @@
 // ModelRuntime on two onnxruntime sessions: the hooked forward graph (with KV cache) and the logit-lens graph.
 import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
+import { assertFitsContext, assertTokenIds } from '../arch/token-rules.js';
 import { badRequest, unprocessable } from '../errors/problem-error.js';
-import { allHookNames } from '../hooks/catalogue.js';
+import { allHookNames, unknownHook } from '../hooks/catalogue.js';
 import { INPUT_IDS, pastKey, pastValue, presentKey, presentValue } from '../graph/build-gpt2.js';
 import { LENS_K, LENS_ROWS, LENS_TOP_IDS, LENS_TOP_PROBS, LENS_TRACK_IDS, LENS_TRACKED } from '../graph/build-lens.js';
 import { cacheReleased, OrtKvCache, type CachedTensor } from './kv-cache.js';
@@ -70,30 +71,11 @@ export class OrtModelRuntime implements ModelRuntime {
     const past = this.checkCache(req.past);
     const ids = req.tokenIds;
     if (ids.length === 0) throw badRequest('empty_input', 'Give at least one token id to run the model on.');
-    for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= d.dVocab) {
-        throw badRequest(
-          'invalid_token_id',
-          `Token id ${id} is outside the vocabulary of ${this.name} [0, ${d.dVocab}).`,
-          { token_id: id },
-        );
-      }
-    }
-    if (past.length + ids.length > d.nCtx) {
-      throw unprocessable(
-        'context_length_exceeded',
-        `${this.name} can attend to ${d.nCtx} tokens; ${past.length} cached + ${ids.length} new = ${past.length + ids.length}.`,
-        { n_ctx: d.nCtx },
-      );
-    }
+    assertTokenIds(ids, d.dVocab);
+    const n = past.length + ids.length;
+    assertFitsContext(n, d.nCtx, this.name, `${past.length} cached + ${ids.length} new tokens = ${n}`);
     const unknown = req.hooks.filter((h) => !this.hookSet.has(h));
-    if (unknown.length) {
-      throw badRequest(
-        'unknown_hook',
-        `${this.name} has no hook named ${unknown.map((h) => JSON.stringify(h)).join(', ')}.`,
-        { unknown },
-      );
-    }
+    if (unknown.length) throw unknownHook(unknown, d.nLayer, familyOf(d));
 
     // feeds: ids [pos] and past keys/values [head, past_pos, d_head]
     const feeds: Record<string, ort.Tensor> = {
@@ -158,13 +140,7 @@ export class OrtModelRuntime implements ModelRuntime {
       throw badRequest('invalid_top_k', `top_k must be an integer in [1, ${d.dVocab}].`);
     }
     const track = req.trackIds ?? [];
-    for (const id of track) {
-      if (!Number.isInteger(id) || id < 0 || id >= d.dVocab) {
-        throw badRequest('invalid_token_id', `Tracked token id ${id} is outside the vocabulary [0, ${d.dVocab}).`, {
-          token_id: id,
-        });
-      }
-    }
+    assertTokenIds(track, d.dVocab, 'trackIds');
     if (req.nRows === 0) return [];
     const feeds = {
       [LENS_ROWS]: new ort.Tensor('float32', req.rows, [req.nRows, d.dModel]),

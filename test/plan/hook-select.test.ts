@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { allHookNames } from '../../src/hooks/catalogue.js';
+import { allHookNames, sitePatterns } from '../../src/hooks/catalogue.js';
 import { ProblemError } from '../../src/errors/problem-error.js';
-import { DEFAULT_HOOK_PATTERNS, globMatcher, selectHooks, sitePatterns } from '../../src/plan/hook-select.js';
+import { DEFAULT_HOOK_PATTERNS, globMatcher, selectHooks } from '../../src/plan/hook-select.js';
 
 const names = allHookNames(2);
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ProblemSchema } from '../../src/schemas/problem.js';
-import { sitePatterns } from '../../src/plan/hook-select.js';
+import { sitePatterns } from '../../src/hooks/catalogue.js';
 import { tinyApp } from '../trace/models-dir.js';
 
 // tiny-gpt2: 3 layers, 4 heads, d_model 32, n_ctx 64, d_vocab 50257.

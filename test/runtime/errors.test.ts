@@ -24,12 +24,12 @@ async function problem(p: Promise<unknown>): Promise<{ status: number; code: str
 describe('forward errors', () => {
   it.each([
     [{ tokenIds: [], hooks: [] }, 400, 'empty_input'],
-    [{ tokenIds: [50257], hooks: [] }, 400, 'invalid_token_id'],
-    [{ tokenIds: [-1], hooks: [] }, 400, 'invalid_token_id'],
-    [{ tokenIds: [1.5], hooks: [] }, 400, 'invalid_token_id'],
+    [{ tokenIds: [50257], hooks: [] }, 400, 'token_id_out_of_range'],
+    [{ tokenIds: [-1], hooks: [] }, 400, 'token_id_out_of_range'],
+    [{ tokenIds: [1.5], hooks: [] }, 400, 'token_id_out_of_range'],
     [{ tokenIds: [1], hooks: ['blocks.3.hook_resid_pre'] }, 400, 'unknown_hook'],
     [{ tokenIds: [1], hooks: ['blocks.0.attn.hook_rot_q'] }, 400, 'unknown_hook'],
-    [{ tokenIds: Array(65).fill(1), hooks: [] }, 422, 'context_length_exceeded'],
+    [{ tokenIds: Array(65).fill(1), hooks: [] }, 400, 'prompt_too_long'],
     [{ tokenIds: [1], hooks: [], past: { length: 0 } }, 400, 'foreign_cache'],
   ])('%j -> %i %s', async (req, status, code) => {
     expect(await problem(rt.forward(req))).toEqual({ status, code });
@@ -38,8 +38,8 @@ describe('forward errors', () => {
   it('context overflow counts cached tokens', async () => {
     const first = await rt.forward({ tokenIds: Array(60).fill(5), hooks: [] });
     expect(await problem(rt.forward({ tokenIds: [1, 2, 3, 4, 5], past: first.present, hooks: [] }))).toEqual({
-      status: 422,
-      code: 'context_length_exceeded',
+      status: 400,
+      code: 'prompt_too_long',
     });
     const ok = await rt.forward({ tokenIds: [1, 2, 3, 4], past: first.present, hooks: [] });
     expect(ok.present.length).toBe(64);
@@ -63,7 +63,7 @@ describe('lens errors', () => {
     [{ rows, nRows: 2, topK: 5 }, 'invalid_lens_rows'],
     [{ rows, nRows: 1, topK: 0 }, 'invalid_top_k'],
     [{ rows, nRows: 1, topK: 50258 }, 'invalid_top_k'],
-    [{ rows, nRows: 1, topK: 3, trackIds: [50257] }, 'invalid_token_id'],
+    [{ rows, nRows: 1, topK: 3, trackIds: [50257] }, 'token_id_out_of_range'],
   ])('%#: -> 400 %s', async (req, code) => {
     expect(await problem(rt.lens(req))).toEqual({ status: 400, code });
   });

@@ -65,9 +65,9 @@ describe('WorkerRuntime', () => {
     const first = await rt.forward({ tokenIds: Array(60).fill(5), hooks: [] });
     const cases: [() => Promise<unknown>, number, string][] = [
       [() => rt.forward({ tokenIds: [], hooks: [] }), 400, 'empty_input'],
-      [() => rt.forward({ tokenIds: [50257], hooks: [] }), 400, 'invalid_token_id'],
+      [() => rt.forward({ tokenIds: [50257], hooks: [] }), 400, 'token_id_out_of_range'],
       [() => rt.forward({ tokenIds: [1], hooks: ['blocks.3.hook_resid_pre'] }), 400, 'unknown_hook'],
-      [() => rt.forward({ tokenIds: [1, 2, 3, 4, 5], past: first.present, hooks: [] }), 422, 'context_length_exceeded'],
+      [() => rt.forward({ tokenIds: [1, 2, 3, 4, 5], past: first.present, hooks: [] }), 400, 'prompt_too_long'],
       [() => rt.forward({ tokenIds: [1], past: { length: 0 }, hooks: [] }), 400, 'foreign_cache'],
       [() => rt.lens({ rows: new Float32Array(32), nRows: 1, topK: 0 }), 400, 'invalid_top_k'],
     ];
