@@ -5,6 +5,7 @@ import type { TraceRequest } from '../schemas/trace.js';
 import { safetensorsParts, type Float32Tensor } from '../checkpoint/safetensors.js';
 import { runPatchSources } from '../interventions/patch.js';
 import { planExport } from '../plan/export-plan.js';
+import type { RequestPlan } from '../plan/request-plan.js';
 import { npzParts } from './npz.js';
 import { exportMetadata, traceTensors, type TraceRecipe } from './trace-tensors.js';
 import { weightsSha256 } from './weights-hash.js';
@@ -30,6 +31,8 @@ export interface TraceExport {
   tensors: Float32Tensor[];
   metadata: Record<string, string>;
   runMs: number;
+  /** The validated plan the tensors were computed from (exact hooks, positions, resolved edits). */
+  plan: RequestPlan;
 }
 
 /** Validate, check EXPORT_MAX_BYTES before running, run once, and return the tensors with their recipe. */
@@ -45,7 +48,7 @@ export async function runExport(req: TraceRequest, registry: ModelRegistry, conf
   runtime.release?.(result.present);
   const recipe: TraceRecipe = { model: info.name, weights_sha256: await weights, token_ids: ids, request: req };
   const tensors = traceTensors(result, hooks, positions, dims);
-  return { recipe, tensors, metadata: exportMetadata(recipe), runMs: result.runMs };
+  return { recipe, tensors, metadata: exportMetadata(recipe), runMs: result.runMs, plan };
 }
 
 /** The file's chunks in the requested format. */

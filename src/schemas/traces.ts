@@ -39,6 +39,14 @@ export const SavedTraceRecipeSchema = z
     request: z
       .record(z.string(), z.unknown())
       .describe('The validated request, defaults filled in (interventions included)'),
+    hooks: z.array(z.string()).describe('Exact hook names of the tensors, as the request plan expanded them'),
+    positions: z
+      .array(z.number().int())
+      .describe('Absolute positions of the tensors, as the request plan resolved them'),
+    interventions_hash: z
+      .string()
+      .nullable()
+      .describe('sha256 of the resolved interventions, as in the /trace reply (null without)'),
     versions: z.record(z.string(), z.string()).describe('tensortrace, onnxruntime-node and Node versions'),
   })
   .meta({ id: 'SavedTraceRecipe' });

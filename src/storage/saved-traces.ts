@@ -19,6 +19,12 @@ function tensorRequest(req: TraceRequest): TraceRequest {
   return { ...req, max_new_tokens: 0, compare: false, metric: undefined, attribution: false, format: 'safetensors' };
 }
 
+/** The request a verification reruns: the stored token ids, exact hooks and positions, the stored edits. */
+function recipeRequest(recipe: SavedTraceRecipe): TraceRequest {
+  const req = tensorRequest(recipe.request as TraceRequest);
+  return { ...req, prompt: undefined, token_ids: recipe.token_ids, hooks: recipe.hooks, positions: recipe.positions };
+}
+
 function preview(req: TraceRequest, nTokens: number): string {
   if (req.prompt !== undefined)
     return req.prompt.length > PREVIEW_CHARS ? `${req.prompt.slice(0, PREVIEW_CHARS)}…` : req.prompt;
@@ -29,9 +35,14 @@ function preview(req: TraceRequest, nTokens: number): string {
 export async function saveTrace(req: TraceRequest, registry: ModelRegistry, config: AppConfig, store: TraceStore) {
   const result = await runTrace({ ...req, format: undefined }, registry, config);
   const exp = await runExport(tensorRequest(req), registry, config);
+  // The recipe is the plan as it ran: exact hook names and absolute positions, so a rerun does not depend on how
+  // globs or "last" expand later; the request (interventions included) as received, with its defaults.
   const recipe: SavedTraceRecipe = {
     ...exp.recipe,
     request: { ...req, format: undefined },
+    hooks: [...exp.plan.hooks],
+    positions: [...exp.plan.positions],
+    interventions_hash: result.interventions_hash,
     versions: softwareVersions(),
   };
   const parts = safetensorsParts(exp.tensors, exp.metadata);
@@ -58,7 +69,7 @@ export async function verifyTrace(
   const tolerance = { ...VERIFY_TOLERANCE };
   let fresh: { recipe: TraceRecipe; tensors: { name: string; data: Float32Array; shape: readonly number[] }[] };
   try {
-    fresh = await runExport(tensorRequest(recipe.request as TraceRequest), registry, config);
+    fresh = await runExport(recipeRequest(recipe), registry, config);
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err;
     return {

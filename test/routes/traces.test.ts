@@ -67,6 +67,10 @@ describe('saved traces: POST /traces, GET, list, tensors, verify, DELETE on a re
       request: { prompt: PROMPT, interventions: REQUEST.interventions, top_k: 5 },
     });
     expect(saved.recipe.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
+    // the plan as it ran: exact hook names (globs expanded) and absolute positions
+    expect(saved.recipe.hooks).toEqual(saved.tensor_names);
+    expect(saved.recipe.hooks).toContain('blocks.2.attn.hook_pattern');
+    expect(saved.recipe.positions).toEqual([0, 1, 2, 3, 4]);
 
     const got = await app.inject({ method: 'GET', url: `/traces/${saved.id}` });
     expect(got.statusCode).toBe(200);
@@ -78,6 +82,8 @@ describe('saved traces: POST /traces, GET, list, tensors, verify, DELETE on a re
     const { timings: _b, ...liveTrace } = live;
     expect(storedTrace).toEqual(liveTrace);
     expect(storedTrace.applied).toBeDefined();
+    expect(saved.recipe.interventions_hash).toBe(live.interventions_hash);
+    expect(saved.recipe.interventions_hash).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // the tensors equal an export of the same request, with the intervention in force
     const file = await app.inject({ method: 'GET', url: saved.links.tensors });
