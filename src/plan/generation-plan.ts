@@ -5,6 +5,8 @@ import { randomSeed } from '../sampling/rng.js';
 import { isGreedy, type SamplingParams } from '../sampling/sample.js';
 import { DEFAULT_NEW_TOKENS, type GenerateMessage, type ResolvedParams } from '../schemas/stream.js';
 import { hooksToFetch } from '../decode/summarize-forward.js';
+import { attributionHooks } from '../attribution/dla.js';
+import { resolveAttributionTargets } from '../attribution/run-attribution.js';
 import { planRequest, type RequestPlan } from './request-plan.js';
 import { assertWithinBudget, countReturnedValues } from './value-budget.js';
 
@@ -20,6 +22,8 @@ export interface GenerationPlan extends RequestPlan {
   readonly sampling: SamplingParams;
   /** The parameters as resolved, echoed in `started`. */
   readonly params: ResolvedParams;
+  /** Direct logit attribution of every generated token (its hooks are in `fetch`). */
+  readonly attribution: boolean;
 }
 
 /**
@@ -59,12 +63,16 @@ export function planGeneration(
       },
     },
   );
+  // same rule and code as /trace: attribution is for GPT-2 checkpoints
+  resolveAttributionTargets(msg.attribution, plan.dims.dVocab, plan.info.modelType ?? 'gpt2', plan.tokenizer);
+  const fetch = hooksToFetch(plan.hooks, plan.dims.nLayer, msg.logit_lens);
   const sampling: SamplingParams = Object.freeze({ temperature: msg.temperature, topK: msg.top_k, topP: msg.top_p });
   return Object.freeze({
     ...plan,
     id: msg.id,
     model: msg.model ?? registry.defaultName,
-    fetch: Object.freeze(hooksToFetch(plan.hooks, plan.dims.nLayer, msg.logit_lens)),
+    fetch: Object.freeze(msg.attribution ? [...new Set([...fetch, ...attributionHooks(plan.dims.nLayer)])] : fetch),
+    attribution: msg.attribution,
     prefillPositions: plan.positions,
     sampling,
     params: Object.freeze({

@@ -2,6 +2,7 @@
 // docs/stream-protocol.md describes the session; this file is the single source of the frame shapes.
 import { z } from 'zod';
 import { SweepRequestSchema, SweepResponseSchema } from './sweep.js';
+import { AttributionSchema } from './attribution.js';
 import { InterventionsSchema } from './interventions.js';
 import {
   AttentionLayerSchema,
@@ -97,6 +98,13 @@ export const GenerateMessageSchema = z
       .default(10)
       .describe('Top-n next-token alternatives in each `token`, and tokens per logit-lens row (as /trace top_k)'),
     histogram_bins: HistogramBinsSchema,
+    attribution: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Direct logit attribution of every generated token (its logit at the predicting position) in its `token` ' +
+          'frame, as /trace attribution (GPT-2 checkpoints)',
+      ),
     prefill_positions: PositionsSchema.default('last').describe(
       'Positions the prefill `step` summarises (as /trace positions); decode steps always summarise the new token',
     ),
@@ -275,6 +283,9 @@ export const TokenMessageSchema = z
     ),
     sampling: SamplingRecordSchema,
     text: z.string().describe('Generated text so far (untrimmed)'),
+    attribution: AttributionSchema.optional().describe(
+      'With generate attribution: true: the direct logit attribution of this token at the predicting position',
+    ),
   })
   .meta({ id: 'StreamToken' });
 

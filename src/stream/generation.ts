@@ -14,6 +14,7 @@ import { safeDecode, tokenText } from '../tokenizer/token-text.js';
 import { traceShapes } from '../arch/trace-shapes.js';
 import { step, type StepResult } from '../decode/step.js';
 import type { ForwardSummary } from '../decode/summarize-forward.js';
+import { attributeLastPosition } from '../attribution/run-attribution.js';
 import type { ForwardGate } from './forward-gate.js';
 import type { Peer } from './peer.js';
 import type { GenerationPlan } from '../plan/generation-plan.js';
@@ -219,6 +220,13 @@ export class Generation {
             logitLens(runtime, res.activations, res.logits, [predPos], offset, params.alternatives, tok),
           )
         : null;
+      // the chosen token's logit decomposed at the predicting position (the last of this forward pass)
+      const attribution = plan.attribution
+        ? await attributeLastPosition(plan.info.dir, runtime.dims, res, [tokenId], 10, tok).then((a) => ({
+            ...a,
+            position: offset + a.position, // absolute (a decode pass covers one new position)
+          }))
+        : null;
       if (this.stopped()) return cancelled();
       this.tokenIds.push(tokenId);
       const text = safeDecode(this.tokenIds, tok);
@@ -232,6 +240,7 @@ export class Generation {
         logit_lens: lens,
         sampling: record,
         text,
+        ...(attribution ? { attribution } : {}),
       });
       const stop = stopAfter(rules, tokenId, index + 1, text);
       if (stop === 'length') break;
