@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors.js';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { SweepResponseSchema, type SweepResponse } from '../../src/schemas/sweep.js';
-import { planSweep } from '../../src/sweep/run-sweep.js';
+import { planSweep } from '../../src/plan/sweep-plan.js';
 import { SweepRequestSchema } from '../../src/schemas/sweep.js';
 import { TINY_FIXTURE, tinyApp } from '../trace/models-dir.js';
 
@@ -20,6 +20,7 @@ const PARIS = 6342;
 const ROME = 10598;
 const METRIC = { kind: 'logit_diff', tokens: [' Paris', ' Rome'] };
 const TOL = 1e-4;
+const CONFIG = { SWEEP_MAX_CELLS: 10, SWEEP_MAX_VALUES: 10, MAX_NEW_TOKENS: 8, MAX_INTERVENTIONS: 8 };
 
 interface Kind {
   name: string;
@@ -294,7 +295,7 @@ describe('POST /sweep on the tiny fixture', () => {
       layerNormEps: 1e-5,
     };
     expect(() =>
-      planSweep(req, { name: 'l', dims, modelType: 'llama' }, { SWEEP_MAX_CELLS: 10, SWEEP_MAX_VALUES: 10 }),
+      planSweep(req, { resolve: () => ({ name: 'l', dims, modelType: 'llama' }) as never, defaultName: 'l' }, CONFIG),
     ).toThrow(expect.objectContaining({ code: 'sweep_unsupported', statusCode: 400 }));
   });
 });
