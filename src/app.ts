@@ -11,6 +11,7 @@ import { OPENAPI_INFO } from './schemas/openapi-info.js';
 import { pruneUnusedSchemas } from './schemas/openapi-prune.js';
 import configPlugin from './plugins/config.js';
 import modelRegistryPlugin from './plugins/model-registry.js';
+import securityPlugin, { serverLimits } from './plugins/security.js';
 import healthRoutes from './routes/health.js';
 import modelRoutes from './routes/models.js';
 import tokenizeRoutes from './routes/tokenize.js';
@@ -55,7 +56,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    bodyLimit: 8 * 1024 * 1024,
+    ...serverLimits(config),
     frameworkErrors: frameworkErrorHandler,
     rewriteUrl: encodeHubIdSlash,
     clientErrorHandler,
@@ -71,6 +72,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   installErrorHandling(app);
 
   await app.register(configPlugin, { config });
+  // Before any route: its hooks (API keys, headers, CORS, rate limit, admission) apply to every route, /docs too.
+  await app.register(securityPlugin);
   await app.register(swagger, {
     openapi: { openapi: '3.0.3', info: OPENAPI_INFO, tags: [] },
     transform: jsonSchemaTransform,

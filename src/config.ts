@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MIN_API_KEY_LENGTH } from './security/api-keys.js';
 
 /** Repository root (two levels up from this file in src/ and in dist/src/). */
 export const PROJECT_ROOT = path.resolve(
@@ -101,18 +102,51 @@ export const EnvSchema = z.object({
     'How long a finished generation stays subscribable (with its share token) before its replay buffer is released',
   ),
   WS_ALLOWED_ORIGINS: listFromEnv().describe(
-    'Comma-separated origins (scheme://host[:port]) whose pages may open the stream besides the same origin; * = any',
+    'Origins whose pages may open the stream only (the older, stream-only form of CORS_ORIGINS; both lists are allowed)',
   ),
   WS_MAX_CONNECTIONS_PER_CLIENT: intFromEnv(8, 1, 100_000).describe(
-    'Concurrent WebSocket connections per client (remote address)',
+    'Concurrent WebSocket connections per client (API key, else remote address)',
   ),
   WS_MAX_GENERATIONS_PER_CLIENT: intFromEnv(4, 1, 10_000).describe(
-    'Concurrent generations per client (remote address), across its connections',
+    'Concurrent generations per client (API key, else remote address), across its connections',
   ),
   SHUTDOWN_GRACE_MS: intFromEnv(10_000, 100, 600_000).describe(
     'On SIGTERM/SIGINT: time to finish in-flight work; stream sockets that cannot close within a quarter of it are terminated',
   ),
   SERVE_WEB: boolFromEnv(true).describe('Serve the web page at /'),
+  API_KEYS: listFromEnv()
+    .refine((keys) => keys.every((k) => k.length >= MIN_API_KEY_LENGTH && !/\s/.test(k)), {
+      message: `each key needs at least ${MIN_API_KEY_LENGTH} characters and no spaces`,
+    })
+    .describe(
+      'Comma-separated API keys; when set, every route but the page, /docs and the health checks needs one ' +
+        '(Authorization: Bearer <key> or X-API-Key), the WebSocket upgrade too. Empty = no authentication',
+    ),
+  CORS_ORIGINS: listFromEnv().describe(
+    'Comma-separated origins (scheme://host[:port]) whose pages may call the API (CORS) and open the stream; * = any. Empty = same origin only',
+  ),
+  RATE_LIMIT_MAX: intFromEnv(600, 0, 1_000_000_000).describe(
+    'Requests per client (API key, else remote address) per RATE_LIMIT_WINDOW_MS on every route but the health checks; over it: 429 with Retry-After. 0 = off',
+  ),
+  RATE_LIMIT_WINDOW_MS: intFromEnv(60_000, 1000, 86_400_000).describe('The window RATE_LIMIT_MAX counts in'),
+  MODEL_QUEUE_MAX: intFromEnv(16, 0, 100_000).describe(
+    'REST model requests (/trace, /sweep) allowed to wait per model beyond the MODEL_WORKERS running ones; over it: 503 model_busy with Retry-After',
+  ),
+  MODEL_REQUESTS_PER_CLIENT: intFromEnv(4, 1, 100_000).describe(
+    'REST model requests (/trace, /sweep) one client may have in flight; over it: 429 too_many_client_requests with Retry-After',
+  ),
+  MAX_EVENT_LOOP_DELAY_MS: intFromEnv(1000, 0, 600_000).describe(
+    'Mean event-loop delay (sampled each second) above which requests other than the health checks get 503 server_overloaded. 0 = off',
+  ),
+  BODY_LIMIT_BYTES: intFromEnv(8 * 1024 * 1024, 1024, 1024 * 1024 * 1024).describe(
+    'Largest request body; over it: 413 body_too_large',
+  ),
+  REQUEST_TIMEOUT_MS: intFromEnv(30_000, 0, 3_600_000).describe(
+    'Time a client has to send a whole request (headers and body); a slower one gets 408 request_timeout and is disconnected. 0 = none',
+  ),
+  KEEP_ALIVE_TIMEOUT_MS: intFromEnv(5000, 1, 3_600_000).describe(
+    'How long an idle keep-alive connection stays open after a response',
+  ),
 });
 
 export type AppConfig = Readonly<z.infer<typeof EnvSchema>>;

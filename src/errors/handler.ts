@@ -169,7 +169,8 @@ const CLIENT_ERRORS: Record<string, { status: number; code: string; title: strin
     status: 408,
     code: 'request_timeout',
     title: 'Request timeout',
-    detail: 'The request was not received in time.',
+    detail:
+      'The request (headers and body) was not received within REQUEST_TIMEOUT_MS; the connection is closed. Send the whole request at once.',
   },
 };
 

@@ -24,7 +24,8 @@ const DESCRIPTION =
   'elsewhere, with replay), `unsubscribe` and `ping`. Frames are JSON objects with a `type`; their schemas are in ' +
   'src/schemas/stream.ts and the protocol, limits, backpressure and error codes in docs/stream-protocol.md. Frames ' +
   'larger than WS_MAX_MESSAGE_BYTES close the socket with 1009. A plain GET without the upgrade gets 426. A browser ' +
-  'page from another origin (the `Origin` header) gets 403 unless WS_ALLOWED_ORIGINS lists it.';
+  'page from another origin (the `Origin` header) gets 403 unless CORS_ORIGINS (or WS_ALLOWED_ORIGINS) lists it. ' +
+  'With API_KEYS set, the upgrade needs a key (Authorization: Bearer or X-API-Key), else 401.';
 
 /**
  * fastify-plugin so `app.streamHub` is visible app-wide; the WebSocket plugin itself is registered in an
@@ -37,6 +38,7 @@ export default fp(
     const hub = new StreamHub(app.models, app.config, app.log);
     app.decorate('streamHub', hub);
     // Sockets that cannot finish the close handshake within a quarter of the shutdown grace are terminated.
+    const allowedOrigins = [...app.config.CORS_ORIGINS, ...app.config.WS_ALLOWED_ORIGINS];
     const closeTimeoutMs = Math.max(100, Math.floor(app.config.SHUTDOWN_GRACE_MS / 4));
 
     await app.register(async (scope) => {
@@ -52,17 +54,17 @@ export default fp(
           tags: ['stream'],
           summary: `Live generation over WebSocket (${STREAM_PROTOCOL})`,
           description: DESCRIPTION,
-          response: { 403: ProblemSchema, 426: ProblemSchema },
+          response: { 401: ProblemSchema, 403: ProblemSchema, 426: ProblemSchema },
         },
         onRequest: async (request) => {
           const origin = request.headers.origin;
-          if (!originAllowed(origin, request.headers.host, app.config.WS_ALLOWED_ORIGINS)) {
+          if (!originAllowed(origin, request.headers.host, allowedOrigins)) {
             throw new ProblemError(
               403,
               'origin_not_allowed',
               'Forbidden',
               `Pages from ${JSON.stringify(origin)} may not open the stream: only the same origin, clients that send ` +
-                'no Origin, and the origins listed in WS_ALLOWED_ORIGINS are allowed.',
+                'no Origin, and the origins listed in CORS_ORIGINS (or WS_ALLOWED_ORIGINS) are allowed.',
             );
           }
         },
@@ -76,10 +78,10 @@ export default fp(
               'The protocol is described in docs/stream-protocol.md.',
           );
         },
-        // The per-client limits count against the remote address (request.ip: the socket's peer unless Fastify's
-        // trustProxy is configured).
+        // The per-client limits count against the client identity: its API key, else the remote address (request.ip:
+        // the socket's peer unless Fastify's trustProxy is configured).
         wsHandler: (socket, request) =>
-          handleConnection(socket, { hub, registry: app.models, config: app.config, log: app.log }, request.ip),
+          handleConnection(socket, { hub, registry: app.models, config: app.config, log: app.log }, request.clientId),
       });
     });
   },

@@ -9,6 +9,7 @@ const sweepRoutes: FastifyPluginAsync = async (app) => {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/sweep',
     {
+      config: { modelWork: true },
       schema: {
         tags: ['trace'],
         summary: 'Ablate every head, or patch every layer x position, in one request',
@@ -23,6 +24,7 @@ const sweepRoutes: FastifyPluginAsync = async (app) => {
           400: ProblemSchema,
           404: ProblemSchema,
           413: ProblemSchema,
+          429: ProblemSchema,
           503: ProblemSchema,
         },
       },

@@ -11,6 +11,7 @@ const traceRoutes: FastifyPluginAsync = async (app) => {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/trace',
     {
+      config: { modelWork: true },
       schema: {
         tags: ['trace'],
         summary: 'Trace a prompt through a GPT-2 model',
@@ -28,6 +29,7 @@ const traceRoutes: FastifyPluginAsync = async (app) => {
           409: ProblemSchema,
           413: ProblemSchema,
           422: ProblemSchema,
+          429: ProblemSchema,
           503: ProblemSchema,
         },
       },

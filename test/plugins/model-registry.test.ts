@@ -168,7 +168,13 @@ describe('models installed while the service runs', () => {
     const stream = { write: (line: string) => logs.push(line) };
     app = await buildApp({
       logger: { level: 'warn', stream },
-      config: { SERVE_WEB: false, MODELS_DIR: dir, DEFAULT_MODEL: 'gpt2', MODEL_WORKERS: 0 },
+      config: {
+        SERVE_WEB: false,
+        MODELS_DIR: dir,
+        DEFAULT_MODEL: 'gpt2',
+        MODEL_WORKERS: 0,
+        MAX_EVENT_LOOP_DELAY_MS: 0,
+      },
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
   });

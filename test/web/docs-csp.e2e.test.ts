@@ -1,0 +1,57 @@
+// End-to-end: Swagger UI at /docs renders in headless Chromium under the server's Content-Security-Policy with no
+// console errors, and the policy is live (an injected inline script is refused).
+import { existsSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from '../helpers/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+
+describe.skipIf(!hasChromium)('/docs under the CSP in headless Chromium', () => {
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    app = await testApp();
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('renders the API reference with no console errors, and refuses an inline script', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    const res = await page.goto(`${base}/docs`);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.waitForSelector('.swagger-ui .opblock', { timeout: 30_000 });
+    expect(await page.locator('.swagger-ui .info .title').textContent()).toContain('tensortrace');
+    expect(errors).toEqual([]);
+
+    const refused = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective));
+          const s = document.createElement('script');
+          s.textContent = 'window.__ran = true';
+          document.body.append(s);
+          setTimeout(() => resolve((window as { __ran?: boolean }).__ran ? 'ran' : 'no event'), 2000);
+        }),
+    );
+    expect(refused).toMatch(/^script-src/);
+    await page.close();
+  });
+});
