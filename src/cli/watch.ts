@@ -19,6 +19,7 @@ const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
   --text-only            only the generated text, no per-layer lines
   --share TOKEN          watch the generation with this share token instead of starting one
 Without --url and with no service listening there, the stream is served from this process.
+A server with API_KEYS wants a key: set TENSORTRACE_API_KEY (sent as Authorization: Bearer).
 `;
 
 /** ANSI styling only on a terminal, so piped output stays plain text. */
@@ -75,6 +76,8 @@ export interface WatchOptions {
   textOnly: boolean;
   /** Watch the generation with this share token instead of starting one. */
   share?: string;
+  /** API key for a server with API_KEYS (from TENSORTRACE_API_KEY: an environment variable, not an argument ps shows). */
+  apiKey?: string;
 }
 
 export function parseWatchArgs(argv: string[], env: Record<string, string | undefined>): WatchOptions {
@@ -114,6 +117,7 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
     stop: values.stop ?? [],
     textOnly: values['text-only'] ?? false,
     ...(values.share === undefined ? {} : { share: values.share }),
+    ...(env.TENSORTRACE_API_KEY ? { apiKey: env.TENSORTRACE_API_KEY } : {}),
   };
 }
 
@@ -121,7 +125,7 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
 export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
   const s = styler(io.isTty);
   return new Promise((resolve) => {
-    const ws = new WebSocket(opts.url);
+    const ws = new WebSocket(opts.url, opts.apiKey ? { headers: { authorization: `Bearer ${opts.apiKey}` } } : {});
     let lastStep: StepMessage | undefined;
     let promptText = opts.prompt;
     let code = 1;

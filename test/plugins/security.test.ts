@@ -4,6 +4,7 @@ import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
+import { main as watchMain } from '../../src/cli/watch.js';
 import { loadConfig } from '../../src/config.js';
 import { ProblemSchema } from '../../src/schemas/problem.js';
 import { testApp } from '../helpers/app.js';
@@ -12,6 +13,7 @@ import { StreamClient, startStreamServer, type StreamServer } from '../stream/cl
 const KEY_A = 'key-a-0123456789abcdef';
 const KEY_B = 'key-b-fedcba9876543210';
 const KEY_C = 'key-c-00112233445566778899';
+const KEY_D = 'key-d-99887766554433221100';
 
 /** The HTTP status of an upgrade the server refuses, with the problem code. */
 function refusedUpgrade(url: string, headers: Record<string, string>) {
@@ -66,7 +68,10 @@ describe('API keys', () => {
 describe('API keys on the stream', () => {
   let server: StreamServer;
   beforeAll(async () => {
-    server = await startStreamServer({ API_KEYS: `${KEY_A},${KEY_B},${KEY_C}`, WS_MAX_CONNECTIONS_PER_CLIENT: 1 });
+    server = await startStreamServer({
+      API_KEYS: `${KEY_A},${KEY_B},${KEY_C},${KEY_D}`,
+      WS_MAX_CONNECTIONS_PER_CLIENT: 1,
+    });
   });
   afterAll(async () => server.close());
 
@@ -79,6 +84,25 @@ describe('API keys on the stream', () => {
     const c = await StreamClient.connect(server.url, { headers: { authorization: `Bearer ${KEY_C}` } });
     await c.waitFor((f) => f.type === 'hello');
     c.close();
+  });
+
+  it('npm run watch sends TENSORTRACE_API_KEY; without it the CLI reports the refusal', async () => {
+    const io = (env: Record<string, string>) => {
+      let out = '';
+      let err = '';
+      return {
+        out: (t: string) => (out += t),
+        err: (t: string) => (err += t),
+        env,
+        isTty: false,
+        text: () => out + err,
+      };
+    };
+    const refused = io({});
+    expect(await watchMain(['Hello', '--url', server.url, '--max-new-tokens', '1', '--text-only'], refused)).toBe(1);
+    expect(refused.text()).toContain('401');
+    const ok = io({ TENSORTRACE_API_KEY: KEY_D });
+    expect(await watchMain(['Hello', '--url', server.url, '--max-new-tokens', '1', '--text-only'], ok)).toBe(0);
   });
 
   it('counts per-client limits per key: a second key from the same address is another client', async () => {
