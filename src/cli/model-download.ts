@@ -1,9 +1,9 @@
-// npm run model:download -- gpt2|distilgpt2|gpt2-medium|gpt2-large|gpt2-xl|owner/repo: fetch from the hub and install.
+// npm run model:download -- gpt2|smollm2-135m|qwen2.5-0.5b|qwen3-0.6b|llama-3.2-1b|...|owner/repo: fetch from the hub and install.
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config.js';
 import {
   DEFAULT_HF_ENDPOINT,
-  KNOWN_GPT2_REPOS,
+  KNOWN_REPOS,
   downloadModel,
   resolveRepo,
   type DownloadProgress,
@@ -12,10 +12,12 @@ import { describeCliError, parseOneArgCli, type CliIo, processIo } from './cli-i
 
 const USAGE = `Usage: npm run model:download -- <model> [--name NAME] [--revision REV] [--base-url URL] [--force] [--models-dir DIR]
 
-<model> is one of ${Object.keys(KNOWN_GPT2_REPOS).join(', ')} or a hub repo id (owner/name) holding a GPT-2
-config.json + model.safetensors. Files are fetched from URL/<repo>/resolve/<REV>/<file> (URL: --base-url, else
-HF_ENDPOINT, else ${DEFAULT_HF_ENDPOINT}; HF_TOKEN is sent when set), resumed after an interruption, checked
-against the hub's size and sha256, validated, and installed as MODELS_DIR/NAME.`;
+<model> is one of ${Object.keys(KNOWN_REPOS).join(', ')} or a hub repo id (owner/name) of a runnable model_type
+(gpt2, llama, qwen2, qwen3, mistral) with safetensors weights: config.json, model.safetensors or the shards named by
+model.safetensors.index.json, and for the llama family tokenizer.json, tokenizer_config.json, generation_config.json.
+Files are fetched from URL/<repo>/resolve/<REV>/<file> (URL: --base-url, else HF_ENDPOINT, else ${DEFAULT_HF_ENDPOINT}),
+resumed after an interruption, checked against the hub's size and sha256, validated, and installed as MODELS_DIR/NAME.
+Gated repos (llama-3.2-1b) need HF_TOKEN: a token of an account that accepted the model's licence.`;
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
 
@@ -76,8 +78,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     });
     const d = r.checkpoint.dims;
     io.out(
-      `Installed "${r.name}" in ${r.dir}: ${d.nLayer} layers, d_model ${d.dModel}, ${d.nHead} heads, ` +
-        `${r.checkpoint.dtype}, ${mb(r.bytes)} MB. Use it with {"model": "${r.name}"} or DEFAULT_MODEL=${r.name}.\n`,
+      `Installed "${r.name}" in ${r.dir}: ${r.checkpoint.modelType}, ${d.nLayer} layers, d_model ${d.dModel}, ` +
+        `${d.nHead} heads, ${r.checkpoint.dtype}, ${mb(r.bytes)} MB in ${r.files.length} files. ` +
+        `Use it with {"model": "${r.name}"} or DEFAULT_MODEL=${r.name}.\n`,
     );
     return 0;
   } catch (err) {
