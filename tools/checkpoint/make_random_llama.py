@@ -7,6 +7,7 @@ with a sliding window shorter than the prompts; GQA with 1, 2 and 4 query heads 
 BF16 weights; one sharded checkpoint (model-0000x-of-0000y.safetensors + index).
 Usage: /usr/bin/python3 tools/checkpoint/make_random_llama.py --preset tiny-llama3 --out DIR [--seed 1234]
        /usr/bin/python3 tools/checkpoint/make_random_llama.py --preset smollm2-135m --out DIR   (bench size)
+       /usr/bin/python3 tools/checkpoint/make_random_llama.py --preset qwen2.5-0.5b-lens --out DIR   (bench lens)
 """
 import argparse
 import json
@@ -40,6 +41,14 @@ PRESETS = {
                       "num_attention_heads": 9, "num_key_value_heads": 3, "max_position_embeddings": 8192,
                       "rms_norm_eps": 1e-5, "rope_theta": 100000.0, "hidden_act": "silu",
                       "tie_word_embeddings": True}, "BF16", 1),
+    # Qwen2.5-0.5B's widths and tied unembedding (d_model 896, vocab 151,936) with 2 of its 24 layers: the bench's
+    # 152k-vocabulary logit lens (the lens reads only the final norm and the unembedding)
+    "qwen2.5-0.5b-lens": ({"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "vocab_size": 151936,
+                           "hidden_size": 896, "intermediate_size": 4864, "num_hidden_layers": 2,
+                           "num_attention_heads": 14, "num_key_value_heads": 2, "max_position_embeddings": 32768,
+                           "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "hidden_act": "silu",
+                           "tie_word_embeddings": True, "use_sliding_window": False, "sliding_window": 32768,
+                           "max_window_layers": 24}, "BF16", 1),
 }
 
 
