@@ -11,7 +11,7 @@ import { WorkerRuntime } from '../runtime/worker-runtime.js';
 import type { ModelDims } from '../arch/model-dims.js';
 import type { ModelRuntime } from '../runtime/types.js';
 import { conflict, notFound, serviceUnavailable, unprocessable } from '../errors/problem-error.js';
-import { KNOWN_GPT2_REPOS } from '../checkpoint/download.js';
+import { KNOWN_REPOS } from '../checkpoint/download.js';
 import { ArchRegistry } from '../arch/registry.js';
 import { PROJECT_ROOT } from '../config.js';
 
@@ -183,7 +183,7 @@ export async function scanModelsDir(dir: string, log: FastifyBaseLogger): Promis
 
 /** The command (or step) that installs `canonical`, for 409 model_not_runnable and the start-up warning. */
 export function installHint(canonical: string): string {
-  if (KNOWN_GPT2_REPOS[canonical]) return `install it with \`npm run model:download -- ${canonical}\``;
+  if (KNOWN_REPOS[canonical]) return `install it with \`npm run model:download -- ${canonical}\``;
   return (
     `to run it, put its Hugging Face folder (config.json + safetensors, model_type ${RUNNABLE_MODEL_TYPES.join('/')}) ` +
     `in MODELS_DIR/${canonical}, or try \`npm run model:download -- gpt2\``

@@ -116,6 +116,15 @@ describe('model-registry plugin', () => {
     expect(res.json().fix).toBe('install it with `npm run model:download -- gpt2`');
     const llama = app.models.resolve.bind(app.models);
     expect(() => llama('llama-3-8b')).toThrow(/in MODELS_DIR\/llama-3-8b/);
+    // The llama family's downloadable models get their download command too.
+    for (const name of ['qwen3-0.6b', 'qwen2.5-0.5b', 'llama-3.2-1b']) {
+      const r = await app.inject({ method: 'POST', url: '/trace', payload: { prompt: 'a', model: name } });
+      expect([r.statusCode, r.json().code, r.json().fix]).toEqual([
+        409,
+        'model_not_runnable',
+        `install it with \`npm run model:download -- ${name}\``,
+      ]);
+    }
   });
 
   it('/trace and /tokenize name unknown models with 404 unknown_model', async () => {
