@@ -4,12 +4,15 @@ import { familyOf, type ModelDims, type ModelFamily } from '../arch/model-dims.j
 
 /**
  * The overview returned when a request names no hooks: the residual stream at every point, what
- * each sub-layer writes into it, the attention patterns, the MLP activations and the final norm.
+ * each sub-layer writes into it, the attention patterns, the MLP activations and the final norm;
+ * in models with rotary embeddings also the rotated queries and keys (whose products are the scores).
  */
 export const DEFAULT_HOOK_PATTERNS: readonly string[] = [
   'hook_embed',
   'hook_pos_embed',
   'blocks.*.hook_resid_pre',
+  'blocks.*.attn.hook_rot_q',
+  'blocks.*.attn.hook_rot_k',
   'blocks.*.attn.hook_pattern',
   'blocks.*.hook_attn_out',
   'blocks.*.hook_resid_mid',
@@ -19,7 +22,7 @@ export const DEFAULT_HOOK_PATTERNS: readonly string[] = [
   'ln_final.hook_normalized',
 ];
 
-/** DEFAULT_HOOK_PATTERNS that exist in this model (the llama family has no hook_pos_embed). */
+/** DEFAULT_HOOK_PATTERNS that exist in this model (GPT-2 has no hook_rot_q/k, the llama family no hook_pos_embed). */
 export function defaultHookPatterns(hookNames: readonly string[]): string[] {
   return DEFAULT_HOOK_PATTERNS.filter((p) => {
     const matches = globMatcher(p);

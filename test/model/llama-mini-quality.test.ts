@@ -53,6 +53,13 @@ describe('llama-mini knows its facts table', () => {
     expect(r.logit_lens?.positions[0]?.final_top1.text).toBe(' Paris');
   });
 
+  it('the request of the README, no hooks named: " Paris" with blocks.0.attn.hook_rot_q in the overview', async () => {
+    const r = await trace({ prompt: 'The capital of France is' });
+    expect(r.top_k[0]?.text).toBe(' Paris');
+    expect(r.hooks.map((h) => h.hook)).toContain('blocks.0.attn.hook_rot_q');
+    expect(r.hooks.map((h) => h.hook)).toContain('blocks.3.attn.hook_rot_k');
+  });
+
   it('greedy continuation stops at <|end_of_text|>', async () => {
     const r = await trace({ prompt: 'The capital of France is', hooks: [], max_new_tokens: 8 });
     expect(r.generated?.text).toBe(' Paris.<|end_of_text|>');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allHookNames, sitePatterns } from '../../src/hooks/catalogue.js';
 import { ProblemError } from '../../src/errors/problem-error.js';
-import { DEFAULT_HOOK_PATTERNS, globMatcher, selectHooks } from '../../src/plan/hook-select.js';
+import { DEFAULT_HOOK_PATTERNS, defaultHookPatterns, globMatcher, selectHooks } from '../../src/plan/hook-select.js';
 
 const names = allHookNames(2);
 
@@ -95,9 +95,13 @@ describe('selectHooks', () => {
     }
   });
 
-  it('every default pattern matches on a 1-layer model, and every site pattern is itself valid', () => {
+  it('every default pattern matches on a 1-layer model of some family, and every site pattern is itself valid', () => {
     const one = allHookNames(1);
-    expect(() => selectHooks(DEFAULT_HOOK_PATTERNS, one, 1)).not.toThrow();
+    const llama = allHookNames(1, 'llama');
+    expect(defaultHookPatterns(one)).toEqual(DEFAULT_HOOK_PATTERNS.filter((p) => !p.includes('hook_rot_')));
+    expect(defaultHookPatterns(llama)).toEqual(DEFAULT_HOOK_PATTERNS.filter((p) => p !== 'hook_pos_embed'));
+    expect(() => selectHooks(defaultHookPatterns(one), one, 1)).not.toThrow();
+    expect(selectHooks(defaultHookPatterns(llama), llama, 1, 'llama')).toContain('blocks.0.attn.hook_rot_q');
     expect(selectHooks(sitePatterns(), one, 1)).toEqual(one);
   });
 });

@@ -36,13 +36,15 @@ describe('POST /trace on llama-family checkpoints', () => {
     return TraceResponseSchema.parse(res.json());
   };
 
-  it('default overview: the family hooks that exist (no hook_pos_embed), attention, lens, greedy with the cache', async () => {
+  it('default overview: the family hooks that exist (no hook_pos_embed; rotated q/k), attention, lens, greedy with the cache', async () => {
     const r = await trace({ model: 'tiny-mistral', token_ids: mistral.ids, max_new_tokens: 8, stop_at_eos: false });
     expect(r.hooks.map((h) => h.hook)).toEqual([
       'hook_embed',
       ...[0, 1].flatMap((i) =>
         [
           'hook_resid_pre',
+          'attn.hook_rot_q',
+          'attn.hook_rot_k',
           'attn.hook_pattern',
           'hook_attn_out',
           'hook_resid_mid',
