@@ -8,8 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { buildApp } from '../src/app.js';
-import { loadGpt2Runtime } from '../src/runtime/load.js';
-import type { Gpt2Runtime } from '../src/runtime/types.js';
+import { loadModelRuntime } from '../src/runtime/load.js';
+import type { ModelRuntime } from '../src/runtime/types.js';
 import { WorkerRuntime } from '../src/runtime/worker-runtime.js';
 import { argmax } from '../src/sampling/softmax.js';
 import { median, type BenchContext, type BenchRow, type BenchSection } from './section.js';
@@ -33,7 +33,7 @@ async function randomLlama(ctx: BenchContext, preset: string, folder: string): P
 }
 
 /** Prefill + n greedy decode steps, logits only, no summaries, no sockets. Returns ms per decode step. */
-async function plainDecode(rt: Gpt2Runtime, n: number): Promise<number> {
+async function plainDecode(rt: ModelRuntime, n: number): Promise<number> {
   let r = await rt.forward({ tokenIds: PROMPT, hooks: [] });
   const V = rt.dims.dVocab;
   const t0 = performance.now();
@@ -95,7 +95,7 @@ async function streamedStep(url: string, n1: number, n2: number, extra: Record<s
 
 /** The logit lens as /trace and the stream call it: every stage's rows in one pass, or one pass per stage. */
 async function lensMs(
-  rt: Gpt2Runtime,
+  rt: ModelRuntime,
   stages: number,
   positions: number,
   reps: number,
@@ -203,7 +203,7 @@ async function run(ctx: BenchContext) {
   ] as const) {
     const lensDir = await randomLlama(ctx, preset, folder);
     ctx.log(`llama: logit lens, ${label}`);
-    const rt = await loadGpt2Runtime(lensDir, { name: folder, threads });
+    const rt = await loadModelRuntime(lensDir, { name: folder, threads });
     try {
       for (const positions of ctx.quick ? [1] : [1, 16]) {
         const batched = await lensMs(rt, stages, positions, reps, false);
