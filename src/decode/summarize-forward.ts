@@ -65,7 +65,7 @@ export async function summarizeForward(
   const selected = opts.hooks.map((name) => {
     const parsed = parseHookName(name, nLayer, familyOf(runtime.dims));
     if (!parsed) throw new Error(`${name} is not a hook of ${runtime.name}`);
-    const act = name === 'logits' ? result.logits : result.activations.get(name);
+    const act = parsed.site.logits ? result.logits : result.activations.get(name);
     if (!act) throw new Error(`forward() did not return ${name}`);
     return { act, ...parsed, slice: sliceHook(act, parsed.site, hookOpts) };
   });
@@ -79,8 +79,7 @@ export async function summarizeForward(
   );
   const attention: AttentionLayer[] = [];
   for (const { act, site, layer } of selected) {
-    if (site.site === 'attn.hook_pattern' && layer !== null)
-      attention.push(attentionRows(act, layer, opts.positions, opts.offset));
+    if (site.pattern && layer !== null) attention.push(attentionRows(act, layer, opts.positions, opts.offset));
   }
   const nNew = result.logits.dims[0];
   // [new_pos, d_vocab] -> last row [d_vocab]

@@ -6,6 +6,8 @@ import { safetensorsParts, type Float32Tensor } from '../checkpoint/safetensors.
 import { runPatchSources } from '../interventions/patch.js';
 import { planExport } from '../plan/export-plan.js';
 import type { RequestPlan } from '../plan/request-plan.js';
+import { familyOf } from '../arch/model-dims.js';
+import { parseHookName } from '../hooks/catalogue.js';
 import { npzParts } from './npz.js';
 import { exportMetadata, traceTensors, type TraceRecipe } from './trace-tensors.js';
 import { weightsSha256 } from './weights-hash.js';
@@ -44,7 +46,11 @@ export async function runExport(req: TraceRequest, registry: ModelRegistry, conf
   const weights = weightsSha256(info.dir);
   const interventions = await runPatchSources(runtime, plan.interventions);
   // [T] ids -> activations over [T, ...] + logits [T, d_vocab], with the edits in force
-  const result = await runtime.forward({ tokenIds: ids, hooks: hooks.filter((h) => h !== 'logits'), interventions });
+  const result = await runtime.forward({
+    tokenIds: ids,
+    hooks: hooks.filter((h) => !parseHookName(h, dims.nLayer, familyOf(dims))?.site.logits),
+    interventions,
+  });
   runtime.release?.(result.present);
   const recipe: TraceRecipe = { model: info.name, weights_sha256: await weights, token_ids: ids, request: req };
   const tensors = traceTensors(result, hooks, positions, dims);

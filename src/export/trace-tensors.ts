@@ -18,7 +18,7 @@ export function traceTensors(
 ): Float32Tensor[] {
   return hooks.map((name) => {
     const parsed = parseHookName(name, dims.nLayer, familyOf(dims));
-    const act = name === 'logits' ? result.logits : result.activations.get(name);
+    const act = parsed?.site.logits ? result.logits : result.activations.get(name);
     if (!parsed || !act) throw new Error(`forward() did not return ${name}`);
     // e.g. pattern [head, query_pos, key_pos] -> [head, n_selected, key_pos] (a view when all positions are kept)
     const slice = sliceHook(act, parsed.site, { positions, offset: 0, bins: 1, full: true });

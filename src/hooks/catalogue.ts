@@ -1,14 +1,55 @@
 // The hook catalogue: every activation each graph family exposes, named as in TransformerLens.
 // The graph builders, the trace service, the stream and the tests all read these tables; nothing
 // infers an axis from a hook's name. Shapes are for batch 1 (the batch axis is dropped).
-import type { ModelFamily } from '../arch/model-dims.js';
+import type { ModelDims, ModelFamily } from '../arch/model-dims.js';
 import { badRequest, type ProblemError } from '../errors/problem-error.js';
 
 /**
  * TransformerLens dimension words. `pos` is the new tokens of this forward call; `key_pos` spans past + new;
  * `kv_head` is a key/value head of grouped-query attention (TransformerLens' grouped hook_k / hook_v).
  */
-export type Dim = 'pos' | 'query_pos' | 'key_pos' | 'head' | 'kv_head' | 'd_model' | 'd_head' | 'd_mlp' | 'd_vocab';
+export const DIMS = [
+  'pos',
+  'query_pos',
+  'key_pos',
+  'head',
+  'kv_head',
+  'd_model',
+  'd_head',
+  'd_mlp',
+  'd_vocab',
+] as const;
+export type Dim = (typeof DIMS)[number];
+
+/**
+ * The size of an axis word for a model (the one dim -> size mapping): `pos` / `query_pos` = `lengths.pos`
+ * (the positions in view), `key_pos` = `lengths.keyPos` (every token attended to); the rest from the dims.
+ */
+export function dimSize(
+  d: Dim,
+  dims: Pick<ModelDims, 'nHead' | 'nKvHeads' | 'dModel' | 'dHead' | 'dMlp' | 'dVocab'>,
+  lengths: { pos: number; keyPos: number },
+): number {
+  switch (d) {
+    case 'pos':
+    case 'query_pos':
+      return lengths.pos;
+    case 'key_pos':
+      return lengths.keyPos;
+    case 'head':
+      return dims.nHead;
+    case 'kv_head':
+      return dims.nKvHeads ?? dims.nHead;
+    case 'd_model':
+      return dims.dModel;
+    case 'd_head':
+      return dims.dHead;
+    case 'd_mlp':
+      return dims.dMlp;
+    case 'd_vocab':
+      return dims.dVocab;
+  }
+}
 
 export interface HookSite {
   /** Name without the `blocks.{i}.` prefix for per-layer sites, e.g. `attn.hook_pattern`. */
@@ -23,6 +64,14 @@ export interface HookSite {
    * never by a broad glob (`blocks.3.*`) or the default overview. For large tensors that cost extra work.
    */
   optIn?: boolean;
+  /** The attention pattern: its rows are what /trace and the stream draw (`attention[]`). */
+  pattern?: boolean;
+  /** The logits: returned as ForwardResult.logits, not among the activations; nothing downstream reads them. */
+  logits?: boolean;
+  /** After the last block (ln_final, logits): listed after every per-block hook. */
+  afterBlocks?: boolean;
+  /** A side output, not on the forward path (attn.hook_result): it cannot be edited. */
+  sideOutput?: boolean;
 }
 
 /** GPT-2, in forward order. */
@@ -73,6 +122,7 @@ export const HOOK_SITES: readonly HookSite[] = [
   },
   {
     site: 'attn.hook_pattern',
+    pattern: true,
     perLayer: true,
     dims: ['head', 'query_pos', 'key_pos'],
     description: 'softmax of the scores over key_pos',
@@ -85,6 +135,7 @@ export const HOOK_SITES: readonly HookSite[] = [
   },
   {
     site: 'attn.hook_result',
+    sideOutput: true,
     perLayer: true,
     dims: ['pos', 'head', 'd_model'],
     description: "Each head's write into the residual: z[:, h] @ W_O[h] (no b_O; sums over heads to attn_out - b_O)",
@@ -103,14 +154,28 @@ export const HOOK_SITES: readonly HookSite[] = [
   { site: 'mlp.hook_post', perLayer: true, dims: ['pos', 'd_mlp'], description: 'gelu_new(pre)' },
   { site: 'hook_mlp_out', perLayer: true, dims: ['pos', 'd_model'], description: 'MLP output after W_out and b_out' },
   { site: 'hook_resid_post', perLayer: true, dims: ['pos', 'd_model'], description: 'resid_mid + mlp_out' },
-  { site: 'ln_final.hook_scale', perLayer: false, dims: ['pos'], description: 'Final LayerNorm scale' },
+  {
+    site: 'ln_final.hook_scale',
+    afterBlocks: true,
+    perLayer: false,
+    dims: ['pos'],
+    description: 'Final LayerNorm scale',
+  },
   {
     site: 'ln_final.hook_normalized',
+    afterBlocks: true,
     perLayer: false,
     dims: ['pos', 'd_model'],
     description: 'Final LayerNorm output',
   },
-  { site: 'logits', perLayer: false, dims: ['pos', 'd_vocab'], description: 'Unembedding: ln_final @ W_E^T (tied)' },
+  {
+    site: 'logits',
+    afterBlocks: true,
+    logits: true,
+    perLayer: false,
+    dims: ['pos', 'd_vocab'],
+    description: 'Unembedding: ln_final @ W_E^T (tied)',
+  },
 ] as const;
 
 /**
@@ -178,6 +243,7 @@ export const LLAMA_HOOK_SITES: readonly HookSite[] = [
   },
   {
     site: 'attn.hook_pattern',
+    pattern: true,
     perLayer: true,
     dims: ['head', 'query_pos', 'key_pos'],
     description: 'softmax of the scores over key_pos',
@@ -212,15 +278,24 @@ export const LLAMA_HOOK_SITES: readonly HookSite[] = [
   { site: 'mlp.hook_post', perLayer: true, dims: ['pos', 'd_mlp'], description: 'silu(pre) * pre_linear' },
   { site: 'hook_mlp_out', perLayer: true, dims: ['pos', 'd_model'], description: 'MLP output after W_out' },
   { site: 'hook_resid_post', perLayer: true, dims: ['pos', 'd_model'], description: 'resid_mid + mlp_out' },
-  { site: 'ln_final.hook_scale', perLayer: false, dims: ['pos'], description: 'Final RMSNorm scale' },
+  {
+    site: 'ln_final.hook_scale',
+    afterBlocks: true,
+    perLayer: false,
+    dims: ['pos'],
+    description: 'Final RMSNorm scale',
+  },
   {
     site: 'ln_final.hook_normalized',
+    afterBlocks: true,
     perLayer: false,
     dims: ['pos', 'd_model'],
     description: 'Final RMSNorm: x / scale, before the weight',
   },
   {
     site: 'logits',
+    afterBlocks: true,
+    logits: true,
     perLayer: false,
     dims: ['pos', 'd_vocab'],
     description: 'Unembedding: (normalized * w) @ W_U (lm_head, or W_E^T when tied)',
@@ -241,9 +316,9 @@ export function hookName(site: HookSite, layer?: number): string {
 export function allHookNames(nLayer: number, family: ModelFamily = 'gpt2'): string[] {
   const sites = hookSitesFor(family);
   const names: string[] = [];
-  const globalsBefore = sites.filter((s) => !s.perLayer && !s.site.startsWith('ln_final') && s.site !== 'logits');
+  const globalsBefore = sites.filter((s) => !s.perLayer && !s.afterBlocks);
   const perLayer = sites.filter((s) => s.perLayer);
-  const globalsAfter = sites.filter((s) => s.site.startsWith('ln_final') || s.site === 'logits');
+  const globalsAfter = sites.filter((s) => s.afterBlocks);
   for (const s of globalsBefore) names.push(hookName(s));
   for (let i = 0; i < nLayer; i++) for (const s of perLayer) names.push(hookName(s, i));
   for (const s of globalsAfter) names.push(hookName(s));

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { assertTokenIds } from '../arch/token-rules.js';
 import { badRequest } from '../errors/problem-error.js';
-import { parseHookName, unknownHook, type Dim } from '../hooks/catalogue.js';
+import { dimSize, type HookSite, parseHookName, unknownHook } from '../hooks/catalogue.js';
 import type { Applied, InterventionInput } from '../schemas/interventions.js';
 import { encode } from '../tokenizer/gpt2-tokenizer.js';
 import type { ResolvedIntervention } from './types.js';
@@ -26,8 +26,8 @@ export interface InterventionDims {
  * Not: attention scores / pattern (their key axis spans the cache), LayerNorm scales (a side output, not on the
  * path), logits (nothing reads them) and attn.hook_result (a side output; edit hook_z instead).
  */
-export function isIntervenable(dims: readonly Dim[], site: string): boolean {
-  return dims[0] === 'pos' && dims.length >= 2 && site !== 'logits' && site !== 'attn.hook_result';
+export function isIntervenable(site: HookSite): boolean {
+  return site.dims[0] === 'pos' && site.dims.length >= 2 && !site.logits && !site.sideOutput;
 }
 
 const fieldOf = (i: number, f: string) => `interventions[${i}].${f}`;
@@ -105,28 +105,17 @@ export function resolveInterventions(list: readonly InterventionInput[], o: Reso
     );
   }
   const d = o.dims;
-  const axis: Record<Dim, number> = {
-    pos: 0,
-    query_pos: 0,
-    key_pos: 0,
-    head: d.nHead,
-    kv_head: d.nKvHeads ?? d.nHead,
-    d_model: d.dModel,
-    d_head: d.dHead,
-    d_mlp: d.dMlp,
-    d_vocab: d.dVocab,
-  };
   return list.map((iv, i) => {
     const parsed = parseHookName(iv.hook, d.nLayer, d.family ?? 'gpt2');
     if (!parsed) throw unknownHook([iv.hook], d.nLayer, d.family ?? 'gpt2', fieldOf(i, 'hook'));
-    if (!isIntervenable(parsed.site.dims, parsed.site.site)) {
+    if (!isIntervenable(parsed.site)) {
       fail(
         'hook_not_intervenable',
         fieldOf(i, 'hook'),
         `${iv.hook} cannot be edited (attention scores/patterns, LayerNorm scales, logits and hook_result are read-only; edit hook_z for a head).`,
       );
     }
-    const rest = parsed.site.dims.slice(1).map((w) => axis[w]);
+    const rest = parsed.site.dims.slice(1).map((w) => dimSize(w, d, { pos: 0, keyPos: 0 }));
     const last = rest[rest.length - 1];
     const headAxis = parsed.site.dims.includes('kv_head')
       ? 'kv_head'
@@ -143,7 +132,7 @@ export function resolveInterventions(list: readonly InterventionInput[], o: Reso
         );
       heads = checkList(
         iv.heads,
-        axis[headAxis],
+        dimSize(headAxis, d, { pos: 0, keyPos: 0 }),
         fieldOf(i, 'heads'),
         'head_out_of_range',
         `has ${headAxis === 'kv_head' ? 'key/value ' : ''}heads`,

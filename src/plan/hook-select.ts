@@ -1,5 +1,5 @@
 // Hook selection: names or glob patterns -> exact hook names of a model, in forward order.
-import { allHookNames, hookSitesFor, unknownHook } from '../hooks/catalogue.js';
+import { allHookNames, parseHookName, unknownHook } from '../hooks/catalogue.js';
 import { familyOf, type ModelDims, type ModelFamily } from '../arch/model-dims.js';
 
 /**
@@ -73,16 +73,13 @@ export function selectHooks(
 ): string[] {
   const chosen = new Set<string>();
   const unmatched: string[] = [];
-  const optIn = hookSitesFor(family)
-    .filter((s) => s.optIn)
-    .map((s) => s.site);
   for (const pattern of patterns) {
     const matches = globMatcher(pattern.trim());
-    // an opt-in site (attn.hook_result) matches only a pattern that names it, never a broad glob
-    const skip = optIn.filter((site) => !pattern.includes(site));
     let hit = false;
     for (const name of hookNames) {
-      if (matches(name) && !skip.some((site) => name.endsWith(`.${site}`) || name === site)) {
+      // an opt-in site (attn.hook_result) matches only a pattern that names it, never a broad glob
+      const site = matches(name) ? parseHookName(name, nLayer, family)?.site : undefined;
+      if (site && !(site.optIn && !pattern.includes(site.site))) {
         chosen.add(name);
         hit = true;
       }

@@ -1,31 +1,8 @@
 // Count the raw values a trace would return, before running it, to enforce MAX_RETURNED_VALUES.
-import { parseHookName, type Dim } from '../hooks/catalogue.js';
-import { familyOf, kvHeadsOf, type ModelDims } from '../arch/model-dims.js';
+import { dimSize, parseHookName } from '../hooks/catalogue.js';
+import { familyOf, type ModelDims } from '../arch/model-dims.js';
 import { payloadTooLarge } from '../errors/problem-error.js';
 import { attentionValueCount } from '../decode/attention-rows.js';
-
-/** Size of each axis of a hook after selecting `nPositions` positions; key_pos spans all `nTokens`. */
-function axisSize(d: Dim, dims: ModelDims, nPositions: number, nTokens: number): number {
-  switch (d) {
-    case 'pos':
-    case 'query_pos':
-      return nPositions;
-    case 'key_pos':
-      return nTokens;
-    case 'head':
-      return dims.nHead;
-    case 'kv_head':
-      return kvHeadsOf(dims);
-    case 'd_model':
-      return dims.dModel;
-    case 'd_head':
-      return dims.dHead;
-    case 'd_mlp':
-      return dims.dMlp;
-    case 'd_vocab':
-      return dims.dVocab;
-  }
-}
 
 /**
  * Raw numbers in the response: every hook's slice when detail=full, plus the attention rows of every
@@ -42,8 +19,12 @@ export function countReturnedValues(
   for (const name of hooks) {
     const parsed = parseHookName(name, dims.nLayer, familyOf(dims));
     if (!parsed) continue;
-    if (full) total += parsed.site.dims.reduce((acc, d) => acc * axisSize(d, dims, positions.length, nTokens), 1);
-    if (parsed.site.site === 'attn.hook_pattern') total += attentionValueCount(dims.nHead, positions);
+    if (full)
+      total += parsed.site.dims.reduce(
+        (acc, d) => acc * dimSize(d, dims, { pos: positions.length, keyPos: nTokens }),
+        1,
+      );
+    if (parsed.site.pattern) total += attentionValueCount(dims.nHead, positions);
   }
   return total;
 }

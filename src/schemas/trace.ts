@@ -1,5 +1,6 @@
 // POST /trace: request and response schemas (validation, TS types and OpenAPI come from here).
 import { z } from 'zod';
+import { DIMS } from '../hooks/catalogue.js';
 import { PositionsSchema, PromptTextSchema, TokenIdsSchema } from './fields.js';
 import { AppliedSchema, HookDeltaSchema, InterventionsSchema, MetricSchema, MetricsSchema } from './interventions.js';
 
@@ -95,7 +96,7 @@ export const TokenSchema = z
 
 export const AxisSchema = z
   .object({
-    name: z.enum(['pos', 'query_pos', 'key_pos', 'head', 'kv_head', 'd_model', 'd_head', 'd_mlp', 'd_vocab']),
+    name: z.enum(DIMS).describe('An axis word of the hook catalogue (src/hooks/catalogue.ts)'),
     size: z.number().int(),
   })
   .meta({ id: 'TraceAxis' });

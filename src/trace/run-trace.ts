@@ -93,8 +93,8 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   const delta =
     clean && req.compare
       ? hooks.map((h) => {
-          const pick = (r: ForwardResult) => (h === 'logits' ? r.logits : r.activations.get(h)!);
           const site = parseHookName(h, dims.nLayer, familyOf(dims))?.site ?? sites[0];
+          const pick = (r: ForwardResult) => (site.logits ? r.logits : r.activations.get(h)!);
           return hookDelta(pick(result), pick(clean), positions, site.dims[0] === 'head' ? 1 : 0);
         })
       : null;
