@@ -2,9 +2,11 @@
 import { allHookNames, parseHookName } from '../src/hooks/catalogue.js';
 import { loadModelRuntime } from '../src/runtime/load.js';
 import type { Activation, ForwardResult, ModelRuntime } from '../src/runtime/types.js';
+import { histogramKernelJs, histogramScale } from '../src/stats/histogram.js';
 import { summarizeTensors } from '../src/stats/summarize.js';
 import { attentionRows } from '../src/decode/attention-rows.js';
 import { hookSummaryFrom, sliceHook, summarizeHook } from '../src/decode/summarize-hook.js';
+import { STATS_SLOTS, statsKernel } from '../src/stats/tensor-stats.js';
 import {
   median,
   medianMs,
@@ -79,6 +81,16 @@ function summarizeAsTrace(res: ForwardResult, nLayer: number, offset = 0): void 
   );
 }
 
+/** The summaries with the histogram in JavaScript (the path before WebAssembly), for the in-run comparison. */
+function summarizeJsKernels(res: ForwardResult): void {
+  const slots = new Float64Array(STATS_SLOTS);
+  for (const a of [...res.activations.values(), res.logits]) {
+    statsKernel(a.data, slots);
+    const [min, max] = [slots[8], slots[9]];
+    if (max > min) histogramKernelJs(a.data, min, histogramScale(min, max, 64), new Int32Array(65));
+  }
+}
+
 /** The attention rows /trace returns for every attn.hook_pattern at every position. */
 function attentionAsTrace(res: ForwardResult, nLayer: number): void {
   const positions = everyPosition(res.logits.dims[0]);
@@ -112,6 +124,7 @@ async function run(ctx: BenchContext) {
       summaries: [] as number[],
       inThread: [] as number[],
       rows: [] as number[],
+      jsKernels: [] as number[],
     };
     let values = 0;
     const groupMs = new Map<string, number>();
@@ -135,6 +148,7 @@ async function run(ctx: BenchContext) {
         await timed(async () => (values = summarizeInThread(res!, rt.dims.nLayer, r === 0 ? undefined : groupMs))),
       );
       if (T === 128) times.rows.push(await timed(async () => attentionAsTrace(res!, rt.dims.nLayer)));
+      times.jsKernels.push(await timed(async () => summarizeJsKernels(res!)));
     }
     const [plain, fetched, traced, summaries, inThread] = [
       times.plain,
@@ -156,6 +170,13 @@ async function run(ctx: BenchContext) {
       const timedReps = Math.max(1, reps(T) - 1);
       for (const [group, total] of groupMs) rows.push({ case: `    ${group} @${T}`, ms: total / timedReps });
     }
+    const js = median(times.jsKernels);
+    rows.push({
+      case: `  the same with the histogram pass in JavaScript (histogramKernelJs) @${T}`,
+      ms: js,
+      note: `WebAssembly summaries ${(js / summaries).toFixed(2)}x faster`,
+    });
+    data[`wasmKernelSpeedup@${T}`] = js / summaries;
     if (T === 128)
       rows.push({ case: `  attention rows of every pattern hook (not in traced) @${T}`, ms: median(times.rows) });
     rows.push({ case: `traced + summaries @${T}`, ms: traced, note: `${(traced / plain).toFixed(2)}x plain` });

@@ -1,5 +1,9 @@
 // Fixed-bin histogram of the finite values of a tensor over [min, max].
 import { primeKernel } from './prime.js';
+import { wasmHistogram } from './wasm-kernels.js';
+
+/** From this many values on the WebAssembly kernel counts; below, its call and copy cost more than they save. */
+const WASM_MIN_VALUES = 256;
 
 export interface HistogramResult {
   /** bins + 1 edges, edges[i] = min + i * (max - min) / bins (float64); empty when there are no finite values. */
@@ -13,9 +17,16 @@ export interface HistogramResult {
  * For x in [min, max], (x - min) * scale is in [0, bins] (it reaches bins only at x = max), where `| 0` is floor;
  * the caller folds slot `bins` into the last bin. The clamp, on the float before `| 0` could wrap, keeps a value
  * outside [min, max] (a caller passing a narrower range) in the first or last bin, as Math.floor + clamp did.
- * `x - x === 0` is the one-comparison finite test (NaN and ±Inf give NaN).
+ * `x - x === 0` is the one-comparison finite test (NaN and ±Inf give NaN). From WASM_MIN_VALUES values on it runs
+ * in WebAssembly SIMD (kernels.wat, the same float64 rule), below in JavaScript.
  */
 export function histogramKernel(data: Float32Array, min: number, scale: number, counts: Int32Array): void {
+  if (data.length < WASM_MIN_VALUES || !wasmHistogram(data, min, scale, counts))
+    histogramKernelJs(data, min, scale, counts);
+}
+
+/** histogramKernel in JavaScript, whatever the size (small tensors, no WebAssembly, and the tests' cross-check). */
+export function histogramKernelJs(data: Float32Array, min: number, scale: number, counts: Int32Array): void {
   const n = data.length;
   const top = counts.length - 1;
   for (let i = 0; i < n; i++) {
@@ -35,7 +46,7 @@ function finiteCount(data: Float32Array): number {
 }
 
 primeKernel((sample) => {
-  histogramKernel(sample, -7, 4 / 18, new Int32Array(5));
+  histogramKernelJs(sample, -7, 4 / 18, new Int32Array(5));
   finiteCount(sample);
 });
 

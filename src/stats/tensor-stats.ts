@@ -39,7 +39,7 @@ export const STATS_SLOTS = 12;
 const scratch = new Float64Array(STATS_SLOTS);
 
 /**
- * The hot loop, [n] -> scratch. Four values per step with two independent sets of float64 accumulators, so
+ * The hot loop, [n] -> out. Four values per step with two independent sets of float64 accumulators, so
  * consecutive additions do not wait on each other. `x - x` is 0 for a finite x and NaN for NaN/±Inf, so one
  * comparison per four values clears the common all-finite case; the rare rest goes one value at a time.
  * |x| is never computed per value: the abs-max is max(-min, max) and its first index follows from the first
