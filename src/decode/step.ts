@@ -2,7 +2,7 @@
 // /trace's greedy continuation and the stream's generation both call it; the loops decide, the step computes.
 import type { ResolvedIntervention } from '../interventions/types.js';
 import type { ForwardResult, KvCache, ModelRuntime } from '../runtime/types.js';
-import { type ForwardSummary, type SummarizeOptions, summarizeForward } from './summarize-forward.js';
+import { type ForwardSummary, type SummarizeOptions, summarizeForward, summarizeSpec } from './summarize-forward.js';
 
 export interface StepInput {
   /** Token ids after the cache: the whole prompt on the first step, one id per decode step. */
@@ -33,6 +33,7 @@ export type RunForward = (forward: () => Promise<ForwardResult>) => Promise<Forw
 
 export async function step(runtime: ModelRuntime, input: StepInput, run: RunForward = (f) => f()): Promise<StepResult> {
   const offset = input.past?.length ?? 0;
+  const opts = input.summarize ? { ...input.summarize, offset } : null;
   // [new] ids + cache of `offset` -> activations over the new positions + logits [new, d_vocab] + cache of offset+new
   const result = await run(() =>
     runtime.forward({
@@ -40,11 +41,14 @@ export async function step(runtime: ModelRuntime, input: StepInput, run: RunForw
       past: input.past,
       hooks: input.fetch,
       interventions: input.interventions,
+      // the summaries are made where the activations are (a model worker), not on this thread
+      ...(opts ? { summarize: summarizeSpec(opts) } : {}),
     }),
   );
   const t = performance.now();
-  const summary = input.summarize ? await summarizeForward(runtime, result, { ...input.summarize, offset }) : null;
-  const summarizeMs = performance.now() - t;
+  const summary = opts ? await summarizeForward(runtime, result, opts) : null;
+  // where the runtime summarised next to the activations (a worker), its time; else this thread's
+  const summarizeMs = result.summary?.ms ?? performance.now() - t;
   return { result, summary, row: lastRow(result, runtime.dims.dVocab), summarizeMs };
 }
 

@@ -1,7 +1,7 @@
 // A forward pass -> hook summaries, attention rows, logit lens and next-token top-k (shared by /trace and the stream).
 import { parseHookName } from '../hooks/catalogue.js';
 import { familyOf } from '../arch/model-dims.js';
-import type { ForwardResult, ModelRuntime } from '../runtime/types.js';
+import type { ForwardResult, ModelRuntime, SummarizeSpec } from '../runtime/types.js';
 import {
   HISTOGRAM_BINS_DEFAULT,
   type AttentionLayer,
@@ -13,7 +13,7 @@ import { attentionRows } from './attention-rows.js';
 import { lensStages, logitLens } from './logit-lens.js';
 import { tokenText } from '../tokenizer/token-text.js';
 import { topKFromLogits } from './next-token.js';
-import type { ModelTokenizer } from '../tokenizer/model-tokenizer.js';
+import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
 import { summarizeTensors } from '../stats/summarize.js';
 import { hookSummaryFrom, sliceHook } from './summarize-hook.js';
 
@@ -50,7 +50,59 @@ export function hooksToFetch(hooks: readonly string[], nLayer: number, withLens:
   return [...fetch];
 }
 
+/** The plain-data part of the options (what crosses to a worker): everything but the tokenizer. */
+export function summarizeSpec(opts: SummarizeOptions): SummarizeSpec {
+  const { tokenizer: _, ...spec } = opts;
+  return spec;
+}
+
+const sameSpec = (a: SummarizeSpec, b: SummarizeSpec) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Token texts are added by the caller, who has the tokenizer: the worker leaves them empty. */
+const NO_TEXTS: ModelTokenizer = Object.freeze({ ...GPT2_TOKENIZER, tokenText: () => '' });
+
+/**
+ * Run where the activations are (src/runtime/runtime-worker.ts): the summaries of `spec` with empty token texts,
+ * and the milliseconds they took.
+ */
+export async function summarizeInPlace(
+  runtime: ModelRuntime,
+  result: ForwardResult,
+  spec: SummarizeSpec,
+): Promise<{ spec: SummarizeSpec; value: ForwardSummary; ms: number }> {
+  const t0 = performance.now();
+  const value = await computeSummary(runtime, result, { ...spec, tokenizer: NO_TEXTS });
+  return { spec, value, ms: performance.now() - t0 };
+}
+
+/** Fill the token texts of a summary made by summarizeInPlace. */
+function withTokenTexts(s: ForwardSummary, tokenizer: ModelTokenizer | undefined): ForwardSummary {
+  const text = (id: number) => tokenText(id, tokenizer);
+  for (const t of s.top_k) t.text = text(t.id);
+  for (const p of s.logit_lens?.positions ?? []) {
+    p.final_top1.text = text(p.final_top1.id);
+    for (const layer of p.layers) for (const t of layer.top) t.text = text(t.id);
+  }
+  return s;
+}
+
+/**
+ * The summaries of one forward pass. When the runtime already computed them for these options (the forward
+ * request carried `summarize: summarizeSpec(opts)`), they are taken as they are, with token texts filled in;
+ * otherwise they are computed here.
+ */
 export async function summarizeForward(
+  runtime: ModelRuntime,
+  result: ForwardResult,
+  opts: SummarizeOptions,
+): Promise<ForwardSummary> {
+  const done = result.summary;
+  if (done && sameSpec(done.spec, summarizeSpec(opts)))
+    return withTokenTexts(done.value as ForwardSummary, opts.tokenizer);
+  return computeSummary(runtime, result, opts);
+}
+
+async function computeSummary(
   runtime: ModelRuntime,
   result: ForwardResult,
   opts: SummarizeOptions,

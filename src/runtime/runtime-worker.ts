@@ -7,6 +7,9 @@ import { unprocessable } from '../errors/problem-error.js';
 import { cacheReleased, type OrtKvCache } from './kv-cache.js';
 import type { RuntimeLogger } from './ort-guard.js';
 import type { Activation } from './types.js';
+// The worker thread's composition root: summaries are computed here, next to the activations (the main thread
+// then receives a few kilobytes of summary instead of summarising hundreds of megabytes itself).
+import { summarizeInPlace } from '../decode/summarize-forward.js';
 import {
   toWorkerError,
   type WorkerEvent,
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
       const past = m.past === undefined ? undefined : caches.get(m.past);
       if (m.past !== undefined && !past) throw cacheReleased(init.name, undefined, 'its worker no longer holds it');
       const r = await rt.forward({ tokenIds: m.tokenIds, past, hooks: m.hooks, interventions: m.interventions });
+      const summary = m.summarize ? await summarizeInPlace(rt, r, m.summarize) : undefined;
       const present = r.present as OrtKvCache;
       const id = nextCacheId++;
       caches.set(id, present);
@@ -103,7 +107,13 @@ async function main(): Promise<void> {
           type: 'reply',
           id: m.id,
           ok: true,
-          forward: { activations: acts, logits, present: { id, length: present.length }, runMs: r.runMs },
+          forward: {
+            activations: acts,
+            logits,
+            present: { id, length: present.length },
+            runMs: r.runMs,
+            ...(summary ? { summary } : {}),
+          },
         },
         transfer,
       };

@@ -21,6 +21,22 @@ export interface KvCache {
   readonly length: number;
 }
 
+/**
+ * Plain-data options of the summaries of one forward pass (src/trace/summarize-forward.ts computes them): with
+ * `ForwardRequest.summarize`, a runtime may compute them where the activations are (the worker of a WorkerRuntime)
+ * and return them as `ForwardResult.summary`, so the calling thread receives summaries, not work.
+ */
+export interface SummarizeSpec {
+  hooks: readonly string[];
+  positions: readonly number[];
+  offset: number;
+  detail: 'summary' | 'full';
+  topK: number;
+  logitLens: boolean;
+  lensPositions?: readonly number[];
+  bins?: number;
+}
+
 export interface ForwardRequest {
   /** Token ids to append after the cache (the whole prompt on the first call). */
   tokenIds: readonly number[];
@@ -33,6 +49,8 @@ export interface ForwardRequest {
    * Fetched hooks show the edited values; the present cache holds the keys/values of the edited run.
    */
   interventions?: readonly ResolvedIntervention[];
+  /** Summaries to compute next to the activations (needs `hooks` to hold what they read); see SummarizeSpec. */
+  summarize?: SummarizeSpec;
 }
 
 export interface ForwardResult {
@@ -44,6 +62,11 @@ export interface ForwardResult {
   present: KvCache;
   /** Wall-clock milliseconds spent inside onnxruntime. */
   runMs: number;
+  /**
+   * The summaries of `ForwardRequest.summarize` when the runtime computed them (a ForwardSummary with empty token
+   * texts, for exactly `spec`); absent when it did not, and the caller summarises.
+   */
+  summary?: { spec: SummarizeSpec; value: unknown; ms: number };
 }
 
 /** Logit lens: ln_final + unembedding applied to residual-stream rows. */

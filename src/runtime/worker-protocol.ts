@@ -3,7 +3,7 @@ import { ProblemError } from '../errors/problem-error.js';
 import type { ResolvedIntervention } from '../interventions/types.js';
 import type { SweepJob, SweepOutcome } from '../sweep/types.js';
 import type { ModelDims } from '../arch/model-dims.js';
-import type { Activation, LensRequest, LensRow } from './types.js';
+import type { Activation, LensRequest, LensRow, SummarizeSpec } from './types.js';
 
 /**
  * Main -> worker. `forward.past` names a cache the worker keeps (never the tensors themselves: a GPT-2-small
@@ -18,6 +18,7 @@ export type WorkerRequest =
       past?: number;
       hooks: string[];
       interventions?: ResolvedIntervention[];
+      summarize?: SummarizeSpec;
     }
   | { op: 'lens'; id: number; req: LensRequest }
   | { op: 'sweep'; id: number; job: SweepJob }
@@ -38,6 +39,8 @@ export interface WireForward {
   logits: Activation;
   present: WireCacheRef;
   runMs: number;
+  /** The summaries asked for by `forward.summarize`, computed in the worker (ForwardResult.summary). */
+  summary?: { spec: SummarizeSpec; value: unknown; ms: number };
 }
 
 /** Caches a worker holds right now (release semantics are tested on this). */

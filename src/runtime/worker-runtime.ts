@@ -95,6 +95,7 @@ export class WorkerRuntime implements ModelRuntime {
         past: past?.id,
         hooks: [...req.hooks],
         ...(req.interventions?.length ? { interventions: [...req.interventions] } : {}),
+        ...(req.summarize ? { summarize: req.summarize } : {}),
       }),
       past?.epoch,
       () => cacheReleased(this.name, past?.length, 'the worker holding it stopped and was restarted'),
@@ -103,7 +104,13 @@ export class WorkerRuntime implements ModelRuntime {
     if (!f) throw new Error('the model worker returned no forward result');
     const present = new WorkerKvCache(this.owner, f.present.length, slot.index, epoch, f.present.id);
     this.finalizer.register(present, { slot: slot.index, epoch, id: f.present.id }, present);
-    return { activations: new Map(f.activations.map((a) => [a.hook, a])), logits: f.logits, present, runMs: f.runMs };
+    return {
+      activations: new Map(f.activations.map((a) => [a.hook, a])),
+      logits: f.logits,
+      present,
+      runMs: f.runMs,
+      ...(f.summary ? { summary: f.summary } : {}),
+    };
   }
 
   async lens(req: LensRequest): Promise<LensRow[]> {

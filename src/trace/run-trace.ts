@@ -9,7 +9,7 @@ import { TRACE_STOP_REASON } from '../sampling/stopping.js';
 import { greedyContinue } from './greedy.js';
 import { safeDecode, tokenText } from '../tokenizer/token-text.js';
 import { traceShapes } from '../arch/trace-shapes.js';
-import { summarizeForward } from '../decode/summarize-forward.js';
+import { summarizeForward, summarizeSpec } from '../decode/summarize-forward.js';
 import { attributeLastPosition } from '../attribution/run-attribution.js';
 import { attributionHooks } from '../attribution/dla.js';
 import { hookDelta, metricValue } from '../interventions/compare.js';
@@ -46,14 +46,6 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
   const { fetch } = plan;
   // [T] ids -> activations over [T, ...] + logits [T, d_vocab], with the edits in force
   const wantsAttribution = req.attribution !== false;
-  const result = await runtime.forward({
-    tokenIds: ids,
-    hooks: wantsAttribution ? [...new Set([...fetch, ...attributionHooks(dims.nLayer)])] : fetch,
-    interventions,
-  });
-  // the clean run on the same input, for compare / metric
-  const clean: ForwardResult | null = withBaseline ? await runtime.forward({ tokenIds: ids, hooks: fetch }) : null;
-  const tSum = performance.now();
   const summarizeOpts = {
     hooks,
     positions: [...positions],
@@ -65,6 +57,19 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
     bins: req.histogram_bins,
     tokenizer: tok,
   };
+  // the summaries are computed where the activations are (a model worker), not on this thread
+  const summarize = summarizeSpec(summarizeOpts);
+  const result = await runtime.forward({
+    tokenIds: ids,
+    hooks: wantsAttribution ? [...new Set([...fetch, ...attributionHooks(dims.nLayer)])] : fetch,
+    interventions,
+    summarize,
+  });
+  // the clean run on the same input, for compare / metric
+  const clean: ForwardResult | null = withBaseline
+    ? await runtime.forward({ tokenIds: ids, hooks: fetch, ...(req.compare ? { summarize } : {}) })
+    : null;
+  const tSum = performance.now();
   const summary = await summarizeForward(runtime, result, summarizeOpts);
   const baselineSummary = clean && req.compare ? await summarizeForward(runtime, clean, summarizeOpts) : null;
   const attribution = wantsAttribution
