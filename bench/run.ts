@@ -37,6 +37,79 @@ for (const s of await sections(process.argv[2])) {
   results[s.name] = await s.run(ctx);
   process.stdout.write(`${table(s.name, results[s.name])}\n`);
 }
+/** The speed and memory goals, each measured ratio next to its goal (sections not run, or skipped, say so). */
+function goals(r: Record<string, BenchSectionResult>): { rows: string[]; data: Record<string, unknown>[] } {
+  const get = (section: string, ...keys: string[]): number | undefined => {
+    let v: unknown = r[section]?.data;
+    for (const k of keys) v = (v as Record<string, unknown> | undefined)?.[k];
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  };
+  const list: { measure: string; value: number | undefined; goal: number; atMost: boolean; from: string }[] = [
+    {
+      measure: 'traced + summaries vs plain forward @128',
+      value: get('forward', 'ratio@128'),
+      goal: 1.15,
+      atMost: true,
+      from: 'forward',
+    },
+    {
+      measure: 'POST /trace hooks ["*"] vs [] @128, wall',
+      value: get('api', 'traceAllOverNoneAt128'),
+      goal: 1.15,
+      atMost: true,
+      from: 'api',
+    },
+    {
+      measure: 'traced + summaries vs plain forward @1024',
+      value: get('forward', 'ratio@1024'),
+      goal: 1.3,
+      atMost: true,
+      from: 'forward',
+    },
+    {
+      measure: 'stream, every hook, vs plain decode loop',
+      value: get('stream', 'streamOverPlain'),
+      goal: 1.2,
+      atMost: true,
+      from: 'stream',
+    },
+    {
+      measure: 'stream, every hook + logit lens, vs plain decode loop',
+      value: get('stream', 'streamLensOverPlain'),
+      goal: 1.4,
+      atMost: true,
+      from: 'stream',
+    },
+    {
+      measure: 'streamed token with every hook: PyTorch (KV + hooks + stats) / ours',
+      value: get('torch', 'ratios', 'tracedTokenOursFaster'),
+      goal: 3,
+      atMost: false,
+      from: 'torch',
+    },
+    {
+      measure: 'peak RSS, /trace of one hook vs no hook @1024',
+      value: get('api', 'oneHookRssOverPlainAt1024'),
+      goal: 1.2,
+      atMost: true,
+      from: 'api',
+    },
+  ];
+  const w = Math.max(...list.map((g) => g.measure.length));
+  const rows = ['\n## goals', `${'measure'.padEnd(w)}  ${'measured'.padStart(9)}  goal      verdict`];
+  const data = list.map((g) => {
+    const met = g.value === undefined ? null : g.atMost ? g.value <= g.goal : g.value >= g.goal;
+    const shown = g.value === undefined ? '—' : `${g.value.toFixed(2)}x`;
+    const goal = `${g.atMost ? '<=' : '>='} ${g.goal}x`;
+    const verdict = met === null ? `not measured (section ${g.from} not run or skipped)` : met ? 'met' : 'missed';
+    rows.push(`${g.measure.padEnd(w)}  ${shown.padStart(9)}  ${goal.padEnd(8)}  ${verdict}`);
+    return { measure: g.measure, value: g.value ?? null, goal: g.goal, atMost: g.atMost, met };
+  });
+  return { rows, data };
+}
+
+const goalTable = goals(results);
+process.stdout.write(`${goalTable.rows.join('\n')}\n`);
 const out = {
   date: new Date().toISOString(),
   node: process.version,
@@ -47,6 +120,7 @@ const out = {
   quick: ctx.quick,
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   sections: results,
+  goals: goalTable.data,
 };
 await mkdir(path.join(here, 'results'), { recursive: true });
 const file = path.join(here, 'results', `bench-${out.date.replace(/[:.]/g, '-')}.json`);

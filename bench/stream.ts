@@ -244,6 +244,7 @@ async function run(ctx: BenchContext) {
       ms: lens.ms,
       note: `${tps(n, lens.ms)}, ${(lens.ms / plainMs).toFixed(2)}x plain`,
     });
+    data.streamLensOverPlain = lens.ms / plainMs;
     const light = await streamRun(servers[0]!.url, 1, n, { logit_lens: false });
     rows.push({
       case: `(b'') stream, overview hooks, no lens, ${setups[0]!.label}`,
