@@ -82,7 +82,8 @@ export async function runTrace(req: TraceRequest, registry: ModelRegistry, confi
         tok,
       )
     : null;
-  const summarizeMs = ms(tSum);
+  // this thread's part plus what the model worker spent summarising next to the activations
+  const summarizeMs = Math.round((ms(tSum) + (result.summary?.ms ?? 0) + (clean?.summary?.ms ?? 0)) * 1000) / 1000;
   const V = dims.dVocab;
   const lastRow = (r: ForwardResult) => lastLogits(r, V); // [T, d_vocab] -> [d_vocab]
   const metrics =
