@@ -7,7 +7,7 @@
  * that take every path (leading non-finite values, a clean group of four, a mixed group, a tail, all non-finite,
  * empty) cost microseconds and make the first real call run optimised code to the end.
  */
-export const PRIMING_SAMPLES: readonly Float32Array[] = [
+const PRIMING_SAMPLES: readonly Float32Array[] = [
   new Float32Array([NaN, Infinity, -Infinity, 1, -2, 3, 4, 5, NaN, 6, -7, Infinity, 8, -Infinity, 9, 10, 11]),
   new Float32Array([0.5, -0.25, 2, 2, -4, 1, 0, 3, -Infinity]),
   new Float32Array([NaN, -Infinity]),
