@@ -22,7 +22,7 @@ export interface KvCache {
 }
 
 /**
- * Plain-data options of the summaries of one forward pass (src/trace/summarize-forward.ts computes them): with
+ * Plain-data options of the summaries of one forward pass (src/decode/summarize-forward.ts computes them): with
  * `ForwardRequest.summarize`, a runtime may compute them where the activations are (the worker of a WorkerRuntime)
  * and return them as `ForwardResult.summary`, so the calling thread receives summaries, not work.
  */

@@ -15,7 +15,7 @@ import {
   summarizeForward,
   summarizeSpec,
   type SummarizeOptions,
-} from '../../src/trace/summarize-forward.js';
+} from '../../src/decode/summarize-forward.js';
 import { makeRandomGpt2 } from '../../tools/checkpoint/make-random.js';
 import { testApp } from '../helpers/app.js';
 import { TINY_FIXTURE } from '../trace/models-dir.js';
