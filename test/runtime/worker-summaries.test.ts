@@ -69,7 +69,7 @@ describe('/healthz during heavy /trace requests', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'tensortrace-heavy-'));
     await makeRandomGpt2(path.join(dir, 'heavy'), MODEL);
-    app = await testApp({ MODELS_DIR: dir, DEFAULT_MODEL: 'heavy', ORT_THREADS: 1 });
+    app = await testApp({ MODELS_DIR: dir, DEFAULT_MODEL: 'heavy', ORT_THREADS: 1, MODEL_REQUESTS_PER_CLIENT: 8 });
     await app.models.get('heavy');
   });
   afterAll(async () => {
