@@ -166,7 +166,8 @@ describe.skipIf(!hasChromium)('share toolbar in headless Chromium', () => {
     await other.goto(link);
     await other
       .getByRole('status')
-      .filter({ hasText: `Saved trace ${id}` })
+      // a string hasText is a case-insensitive substring: it would match "Opening saved trace ID…" too
+      .filter({ hasText: new RegExp(`^Saved trace ${id} \\(`) })
       .waitFor();
     expect(await other.getByLabel('Prompt text').inputValue()).toBe(PROMPT);
     await expect.poll(() => other.locator('#tokens .tok.prompt').count()).toBe(stored.trace.tokens.length);
