@@ -5,7 +5,7 @@ import { PROJECT_ROOT } from '../config.js';
 import { ProblemError } from '../errors/problem-error.js';
 import { RegistryEntrySchema, RegistryFileSchema, type RegistryEntry } from './registry-format.js';
 import { describeIssues } from '../errors/zod-words.js';
-import { editDistance } from './edit-distance.js';
+import { editDistance } from '../errors/edit-distance.js';
 import { normalizeConfig } from './normalize.js';
 import { countParams, type ParamsReport } from './params.js';
 import type { ArchSpec } from './spec.js';

@@ -3,8 +3,9 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
-import { ProblemError } from './problem-error.js';
+import { badRequest, ProblemError } from './problem-error.js';
 import { describeIssues } from './zod-words.js';
+import { didYouMeanPhrase, keysAt, suggestKeys } from './unknown-keys.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -89,10 +90,24 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'request';
-      const issues = error.validation.slice(0, MAX_ISSUES).map((v) => ({
-        path: `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}`,
-        message: shorten(v.message ?? 'is invalid'),
-      }));
+      const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[where];
+      const issues = error.validation.slice(0, MAX_ISSUES).map((v) => {
+        const path = `${where}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}`;
+        const keys = (v.params as { keys?: unknown } | undefined)?.keys;
+        if (v.keyword !== 'unrecognized_keys' || !Array.isArray(keys)) {
+          return { path, message: shorten(v.message ?? 'is invalid') };
+        }
+        const at = v.instancePath
+          .split('/')
+          .filter(Boolean)
+          .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+        const suggestions = suggestKeys(schema, at, keys.map(String));
+        return {
+          path,
+          message: shorten(`${v.message ?? 'unknown field'}${didYouMeanPhrase(suggestions)}`),
+          suggestions,
+        };
+      });
       const more = error.validation.length - issues.length;
       const detail = issues.map((i) => `${i.path}: ${i.message}`).join('; ') + (more > 0 ? `; and ${more} more` : '');
       return sendProblem(
@@ -127,18 +142,52 @@ export function installErrorHandling(app: FastifyInstance): void {
     );
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  // Unknown query parameters are refused like unknown body fields (documented API routes; /docs assets are not).
+  app.addHook('preValidation', async (request) => {
+    const schema = request.routeOptions.schema as { tags?: unknown; querystring?: unknown } | undefined;
+    if (!schema?.tags) return;
+    const given = Object.keys((request.query as Record<string, unknown> | undefined) ?? {});
+    if (given.length === 0) return;
+    const known = schema.querystring ? keysAt(schema.querystring) : [];
+    const unknown = given.filter((k) => !known.includes(k));
+    if (unknown.length === 0) return;
+    const suggestions = suggestKeys(schema.querystring, [], unknown);
+    const names = unknown.slice(0, 10).map((k) => `"${k.slice(0, 100)}"`);
+    throw badRequest(
+      'invalid_request',
+      `querystring: unknown parameter${unknown.length > 1 ? 's' : ''} ${names.join(', ')}${didYouMeanPhrase(suggestions)}; ` +
+        (known.length
+          ? `this route accepts ${known.map((k) => `"${k}"`).join(', ')}.`
+          : 'this route takes no query parameters.'),
+      { issues: [{ path: 'querystring', message: `Unrecognized keys: ${names.join(', ')}`, suggestions }] },
+    );
+  });
+
+  const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url;
+    // The path exists under another method: 405 with Allow, saying which method to use.
+    const allowed = METHODS.filter((m) => m !== request.method && app.hasRoute({ method: m, url: path }));
+    if (allowed.length) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        reply,
+        body(
+          request,
+          405,
+          'method_not_allowed',
+          'Method not allowed',
+          `${path} does not answer ${request.method.slice(0, 10)}: use ${allowed.join(' or ')}` +
+            (allowed.includes('POST') ? ' with a JSON body (see /docs).' : '.'),
+          { allow: allowed },
+        ),
+      );
+    }
+    return sendProblem(
       reply,
-      body(
-        request,
-        404,
-        'route_not_found',
-        'Not found',
-        `There is no route ${request.method} ${request.url.split('?')[0]}.`,
-      ),
-    ),
-  );
+      body(request, 404, 'route_not_found', 'Not found', `There is no route ${request.method} ${path}.`),
+    );
+  });
 }
 
 /** Fastify's routing-time errors (a URL that is not valid percent-encoding) as problem+json. */

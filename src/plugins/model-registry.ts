@@ -13,6 +13,7 @@ import type { ModelRuntime } from '../runtime/types.js';
 import { conflict, notFound, serviceUnavailable, unprocessable } from '../errors/problem-error.js';
 import { KNOWN_REPOS } from '../checkpoint/download.js';
 import { ArchRegistry } from '../arch/registry.js';
+import { editDistance } from '../errors/edit-distance.js';
 import { PROJECT_ROOT } from '../config.js';
 
 export interface RunnableModelInfo {
@@ -83,19 +84,6 @@ function loadKnown(log: FastifyBaseLogger): KnownArchitectures | null {
 }
 
 const SKIPPED_FOLDERS = new Set(['registry']);
-
-/** Levenshtein distance, for "did you mean" suggestions among runnable names. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
 
 async function isFile(p: string): Promise<boolean> {
   return stat(p).then(

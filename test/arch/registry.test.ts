@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { ArchRegistry, RegistryLoadError, lookupKey } from '../../src/arch/registry.js';
-import { editDistance } from '../../src/arch/edit-distance.js';
+import { editDistance } from '../../src/errors/edit-distance.js';
 import type { KnownArchitectures } from '../../src/plugins/model-registry.js';
 
 const GPT2 = { model_type: 'gpt2', vocab_size: 10, n_embd: 8, n_layer: 1, n_head: 2, n_positions: 16 };

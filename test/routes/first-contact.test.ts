@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { ProblemSchema } from '../../src/schemas/problem.js';
+import { closestWords } from '../../src/errors/edit-distance.js';
+import { tinyApp } from '../trace/models-dir.js';
+
+// What a new user hits first: wrong method, misspelt fields, stray query parameters.
+describe('first contact: wrong method, misspelt fields, unknown query parameters', () => {
+  let app: FastifyInstance;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ app, close } = await tinyApp({}));
+  });
+  afterAll(() => close());
+
+  const problem = (res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }) => {
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    return ProblemSchema.passthrough().parse(res.json());
+  };
+
+  it('GET /trace is a 405 that says to use POST, with an Allow header', async () => {
+    const res = await app.inject({ method: 'GET', url: '/trace' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+    const p = problem(res);
+    expect(p.code).toBe('method_not_allowed');
+    expect(p.detail).toMatch(/use POST/);
+  });
+
+  it('a path that exists under no method is still a 404', async () => {
+    const res = await app.inject({ method: 'GET', url: '/nowhere' });
+    expect(res.statusCode).toBe(404);
+    expect(problem(res).code).toBe('route_not_found');
+  });
+
+  it.each([
+    [{ text: 'The capital of France is' }, 'text', 'prompt'],
+    [{ prompt: 'x', topk: 3 }, 'topk', 'top_k'],
+    [{ prompt: 'x', max_tokens: 3 }, 'max_tokens', 'max_new_tokens'],
+    [{ prompt: 'x', interventions: [{ hook: 'blocks.0.attn.hook_z', op: 'zero', head: [1] }] }, 'head', 'heads'],
+  ])('misspelt body field %j suggests the right one', async (payload, wrong, right) => {
+    const res = await app.inject({ method: 'POST', url: '/trace', payload });
+    expect(res.statusCode).toBe(400);
+    const p = problem(res) as { detail: string; issues: { suggestions?: Record<string, string[]> }[] };
+    expect(p.code).toBe('invalid_request');
+    expect(p.detail).toContain(`did you mean "${right}" for "${wrong}"`);
+    expect(p.issues[0]?.suggestions?.[wrong]).toEqual([right]);
+  });
+
+  it('an unknown query parameter is a 400 like an unknown body field; known ones still work', async () => {
+    const bad = await app.inject({ method: 'POST', url: '/trace?topk=3', payload: { prompt: 'x' } });
+    expect(bad.statusCode).toBe(400);
+    const p = problem(bad);
+    expect(p.code).toBe('invalid_request');
+    expect(p.detail).toMatch(/unknown parameter "topk".*takes no query parameters/);
+    const misspelt = await app.inject({ method: 'GET', url: '/models?famly=llama' });
+    expect(misspelt.statusCode).toBe(400);
+    expect(problem(misspelt).detail).toContain('did you mean "family" for "famly"');
+    const good = await app.inject({ method: 'GET', url: '/models?family=llama' });
+    expect(good.statusCode).toBe(200);
+  });
+
+  it('closestWords: squashed separators, synonyms, and nothing for far words', () => {
+    expect(closestWords('topK', ['top_k', 'prompt'])).toEqual(['top_k']);
+    expect(closestWords('text', ['prompt', 'top_k'], 3, { text: 'prompt' })).toEqual(['prompt']);
+    expect(closestWords('zzzzzzzz', ['prompt', 'top_k'])).toEqual([]);
+  });
+});
