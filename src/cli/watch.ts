@@ -18,6 +18,7 @@ const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
   --stop STRING          stop string (repeatable)
   --text-only            only the generated text, no per-layer lines
   --share TOKEN          watch the generation with this share token instead of starting one
+  -h, --help             this text
 Without --url and with no service listening there, the stream is served from this process.
 A server with API_KEYS wants a key: set TENSORTRACE_API_KEY (sent as Authorization: Bearer).
 `;
@@ -214,6 +215,11 @@ function doneLine(m: DoneMessage, tty: boolean): string {
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const options = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
+  if (options.includes('--help') || options.includes('-h')) {
+    io.out(USAGE);
+    return 0;
+  }
   let opts: WatchOptions;
   try {
     opts = parseWatchArgs(argv, io.env);

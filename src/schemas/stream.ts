@@ -322,6 +322,10 @@ export const ErrorMessageSchema = z
     message: z.string(),
     seq: z.number().int().optional().describe('Present when the error is a frame of a generation'),
   })
+  .catchall(z.unknown())
+  .describe(
+    "Also carries the same extra fields as the REST problem with that code (e.g. unknown_hook's valid_patterns and unknown)",
+  )
   .meta({ id: 'StreamError' });
 
 export const SubscribedMessageSchema = z

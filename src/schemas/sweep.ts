@@ -77,7 +77,14 @@ export const SweepRequestSchema = z
     sweep: SweepSpecSchema,
   })
   .strict()
-  .meta({ id: 'SweepRequest' });
+  .meta({
+    id: 'SweepRequest',
+    example: {
+      prompt: 'The capital of France is',
+      metric: { kind: 'prob', token: ' Paris' },
+      sweep: { kind: 'ablate_heads', op: 'zero' },
+    },
+  });
 export type SweepRequest = z.infer<typeof SweepRequestSchema>;
 
 const AxisSchema = z

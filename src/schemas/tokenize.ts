@@ -13,7 +13,7 @@ export const TokenizeRequestSchema = z
       .describe('Runnable model whose tokenizer to use; defaults to the server default'),
   })
   .strict()
-  .meta({ id: 'TokenizeRequest' });
+  .meta({ id: 'TokenizeRequest', example: { text: 'The capital of France is' } });
 
 export const TokenizeResponseSchema = z
   .object({

@@ -80,7 +80,7 @@ export const TraceRequestSchema = z
     attribution: AttributionRequestSchema.default(false),
   })
   .strict()
-  .meta({ id: 'TraceRequest' });
+  .meta({ id: 'TraceRequest', example: { prompt: 'The capital of France is', top_k: 5, max_new_tokens: 2 } });
 
 export type TraceRequest = z.infer<typeof TraceRequestSchema>;
 export type TracePositions = z.infer<typeof PositionsSchema>;

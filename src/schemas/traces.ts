@@ -6,7 +6,10 @@ export const TRACES_PAGE_MAX = 100;
 
 export const SaveTraceRequestSchema = TraceRequestSchema.omit({ format: true })
   .strict()
-  .meta({ id: 'SaveTraceRequest' })
+  .meta({
+    id: 'SaveTraceRequest',
+    example: { prompt: 'The capital of France is', hooks: ['blocks.*.hook_resid_post'] },
+  })
   .describe('The same fields as POST /trace (without format); the tensors are the selected hooks of the prompt pass');
 
 export const TraceIdParams = z.object({

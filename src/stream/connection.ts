@@ -23,8 +23,14 @@ export interface ConnectionContext {
   log: FastifyBaseLogger;
 }
 
-function errorFrame(id: string | null, code: string, message: string): Record<string, unknown> {
-  return { type: 'error', id, code, message };
+function errorFrame(
+  id: string | null,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  // A problem's extra fields (valid_patterns, suggestions, field...) travel as on REST, under the fixed ones.
+  return { ...extra, type: 'error', id, code, message };
 }
 
 function rawText(data: RawData): string {
@@ -134,7 +140,7 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext, clientKe
             hub.start(planGeneration(msg, ctx.registry, config), peer);
           } catch (err) {
             if (!(err instanceof ProblemError)) throw err;
-            peer.send(errorFrame(msg.id, err.code, err.detail));
+            peer.send(errorFrame(msg.id, err.code, err.detail, err.extra));
           }
         };
         // An installed model starts synchronously (frame order is kept); a name that is not installed first

@@ -142,6 +142,7 @@ export class Generation {
       const e = err instanceof ProblemError ? err : undefined;
       if (!e) this.deps.log.error({ err, generation: this.id }, 'model load failed');
       this.owner.send({
+        ...e?.extra,
         type: 'error',
         id: this.id,
         code: e?.code ?? 'model_load_failed',

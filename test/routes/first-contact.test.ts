@@ -41,7 +41,11 @@ describe('first contact: wrong method, misspelt fields, unknown query parameters
   ])('misspelt body field %j suggests the right one', async (payload, wrong, right) => {
     const res = await app.inject({ method: 'POST', url: '/trace', payload });
     expect(res.statusCode).toBe(400);
-    const p = problem(res) as { detail: string; issues: { suggestions?: Record<string, string[]> }[] };
+    const p = problem(res) as unknown as {
+      code: string;
+      detail: string;
+      issues: { suggestions?: Record<string, string[]> }[];
+    };
     expect(p.code).toBe('invalid_request');
     expect(p.detail).toContain(`did you mean "${right}" for "${wrong}"`);
     expect(p.issues[0]?.suggestions?.[wrong]).toEqual([right]);

@@ -103,6 +103,16 @@ describe('GET /stream errors', () => {
     await expectError(frame, id, code);
   });
 
+  it('an unknown_hook frame carries the valid_patterns its message promises, as the REST problem does', async () => {
+    const next = c.next('error');
+    c.send({ type: 'generate', id: 'g', prompt: 'a', hooks: ['blocks.0.attn.hook_qq'] });
+    const err = (await next) as { code: string; message: string; valid_patterns?: string[]; unknown?: string[] };
+    expect(err.code).toBe('unknown_hook');
+    expect(err.message).toContain('valid_patterns');
+    expect(err.unknown).toEqual(['blocks.0.attn.hook_qq']);
+    expect(err.valid_patterns).toContain('blocks.*.attn.hook_q');
+  });
+
   it('a plain GET without the upgrade gets a 426 problem', async () => {
     const res = await server.app.inject({ method: 'GET', url: '/stream' });
     expect(res.statusCode).toBe(426);

@@ -65,6 +65,16 @@ describe('npm run watch', () => {
     expect(bad.stderr()).toContain('Error (too_many_new_tokens)');
   });
 
+  it('--help and -h print the usage on stdout and exit 0 without connecting', async () => {
+    for (const flag of ['--help', '-h']) {
+      const io = captureIo();
+      expect(await main([flag], io)).toBe(0);
+      expect(io.stdout()).toContain('Usage: npm run watch');
+      expect(io.stdout()).toContain('--max-new-tokens N');
+      expect(io.stderr()).toBe('');
+    }
+  });
+
   it('usage errors exit 2 and an unreachable server exits 1', async () => {
     const io = captureIo();
     expect(await main([], io)).toBe(2);
