@@ -15,7 +15,7 @@ import {
   TokenIdsSchema,
   LogitLensSchema,
   NextTokenSchema,
-  PositionsSchema,
+  SummaryPositionsSchema,
   TOP_K_MAX,
   TokenSchema,
   TraceResponseSchema,
@@ -105,7 +105,7 @@ export const GenerateMessageSchema = z
         'Direct logit attribution of every generated token (its logit at the predicting position) in its `token` ' +
           'frame, as /trace attribution (GPT-2 checkpoints)',
       ),
-    prefill_positions: PositionsSchema.default('last').describe(
+    prefill_positions: SummaryPositionsSchema.default('last').describe(
       'Positions the prefill `step` summarises (as /trace positions); decode steps always summarise the new token',
     ),
     interventions: InterventionsSchema.optional().describe(

@@ -1,10 +1,10 @@
 // POST /trace: request and response schemas (validation, TS types and OpenAPI come from here).
 import { z } from 'zod';
 import { DIMS } from '../hooks/catalogue.js';
-import { PositionsSchema, PromptTextSchema, TokenIdsSchema } from './fields.js';
+import { PositionsSchema, PromptTextSchema, SummaryPositionsSchema, TokenIdsSchema } from './fields.js';
 import { AppliedSchema, HookDeltaSchema, InterventionsSchema, MetricSchema, MetricsSchema } from './interventions.js';
 
-export { PositionsSchema, PromptTextSchema, TokenIdsSchema };
+export { PositionsSchema, PromptTextSchema, SummaryPositionsSchema, TokenIdsSchema };
 import { AttributionRequestSchema, AttributionSchema } from './attribution.js';
 
 /** top_k is capped at 100: a longer list is noise to a reader and costs a full sort per row in the logit lens. */
@@ -36,7 +36,7 @@ export const TraceRequestSchema = z
         'Hook names or glob patterns (`*` matches any run of characters, dots included): ' +
           '`blocks.*.attn.hook_pattern`, `blocks.3.*`, `*resid_post`. Omitted: an overview (see docs/trace.md); []: no hooks (only top-k / lens / continuation).',
       ),
-    positions: PositionsSchema.default('all'),
+    positions: SummaryPositionsSchema.default('all'),
     detail: DetailSchema,
     top_k: z
       .number()
@@ -49,7 +49,7 @@ export const TraceRequestSchema = z
       .boolean()
       .default(true)
       .describe('Apply ln_final + unembedding to the embedding and every resid_post'),
-    lens_positions: PositionsSchema.default('last').describe(
+    lens_positions: SummaryPositionsSchema.default('last').describe(
       'Positions the logit lens reads (same forms as positions). Default "last": each lens row costs a full ' +
         'unembedding (d_model x d_vocab multiply-adds), so "all" on a long prompt costs far more than the forward pass.',
     ),

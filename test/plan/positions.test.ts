@@ -24,4 +24,22 @@ describe('resolvePositions', () => {
       });
     }
   });
+
+  it('{"last": n}: the last n positions, clipped to the prompt (never an error)', () => {
+    expect(resolvePositions({ last: 2 }, 5)).toEqual([3, 4]);
+    expect(resolvePositions({ last: 64 }, 4)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('a long list of bad positions is shortened in the sentence, kept whole in the field', () => {
+    const bad = Array.from({ length: 60 }, (_, i) => i - 64);
+    try {
+      resolvePositions(bad, 4);
+      expect.unreachable();
+    } catch (e) {
+      const err = e as { detail: string; extra: { positions: number[] } };
+      expect(err.detail).toContain('… (');
+      expect(err.detail.length).toBeLessThan(200);
+      expect(err.extra.positions).toHaveLength(60);
+    }
+  });
 });

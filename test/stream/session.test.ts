@@ -206,6 +206,14 @@ describe('GET /stream session', () => {
     expect(frames[2]).toMatchObject({ reason: 'length', tokens: 0, text: '' });
   });
 
+  it('prefill_positions {"last": 64} on a 5-token prompt is clipped to positions 0..4', async () => {
+    const prompt = 'The capital of France is';
+    client.send({ type: 'generate', id: 'cl', prompt, max_new_tokens: 0, prefill_positions: { last: 64 } });
+    const frames = await client.untilDone('cl');
+    expect(frames.map((f) => f.type)).toEqual(['started', 'step', 'done']);
+    expect((frames[0] as StartedMessage).params.prefill_positions).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('a server-chosen seed is reported in started', async () => {
     client.send({ type: 'generate', id: 'rs', prompt: 'Hello', max_new_tokens: 1, temperature: 1 });
     const frames = await client.untilDone('rs');

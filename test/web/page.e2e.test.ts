@@ -87,6 +87,29 @@ describe.skipIf(!hasChromium)(`web page in headless Chromium (model ${MODEL})`, 
     const generated = await page.locator('#tokens button.tok.gen').count();
     expect(generated).toBeGreaterThanOrEqual(1);
     expect(generated).toBeLessThanOrEqual(3);
+    // The landing view is the answer: the first generated token, not the newest (possibly end-of-text) one.
+    await expect.poll(() => page.locator('#next-meta').textContent()).toContain('generated token 0 at position');
+    const chosen = page.locator('#topk .topk-row.chosen');
+    expect(await chosen.getAttribute('data-token-text')).toBe(expectedTop);
+    // One count everywhere: the status line counts the chips.
+    const chips = await page.locator('#tokens button.tok.gen').count();
+    expect(await page.getByRole('status').textContent()).toContain(`Done: ${chips} token`);
+  });
+
+  it('a long prompt replaced by a short one and run at once is not refused (no stale token count)', async () => {
+    const long = 'a'.repeat(1) + ' a'.repeat(useMini ? 80 : 40);
+    await page.getByLabel('Prompt text').fill(long);
+    await page
+      .locator('#token-count')
+      .filter({ hasText: /^\d+ tokens$/ })
+      .waitFor();
+    await page.getByLabel('Prompt text').fill(PROMPT);
+    await page.getByLabel('Max new tokens').fill('1');
+    await page.getByLabel('Prompt text').press('Enter');
+    const status = page.getByRole('status');
+    await status.filter({ hasText: 'Done' }).waitFor();
+    expect(await status.getAttribute('class')).not.toContain('error');
+    await page.getByLabel('Max new tokens').fill('3');
   });
 
   it('clicking the first generated token shows its distribution and the prefill: a 5 x 5 grid for layer 0 head 0', async () => {

@@ -79,6 +79,11 @@ describe('run state', () => {
     }
     expect(shownIndex(s)).toBe(1);
     expect(stepFor(s, 1)?.step).toBe(1);
+    // Once done, the page lands on the first generated token (the answer), not the newest one.
+    s.done = { type: 'done', id: 'g', reason: 'eos', tokens: 2 } as unknown as typeof s.done;
+    expect(shownIndex(s)).toBe(0);
+    s.pinned = 1;
+    expect(shownIndex(s)).toBe(1);
     s.pinned = 0;
     expect(shownIndex(s)).toBe(0);
     expect(stepFor(s, 0)?.phase).toBe('prefill');

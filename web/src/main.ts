@@ -25,7 +25,6 @@ const statusBox = byId('status');
 
 let run: RunState | null = null;
 let layer = 0;
-let promptTokenCount: number | null = null;
 let maxNewTokens = 256;
 let runCounter = 0;
 let redrawQueued = false;
@@ -103,7 +102,9 @@ function onMessage(msg: ServerMessage): void {
     }[d.reason];
     setStatus(
       d.reason === 'error' ? 'error' : 'ok',
-      `Done: ${d.tokens} tokens, the model ${why} (${d.timings.total_ms.toFixed(0)} ms).${d.detail ? ` ${d.detail}` : ''}`,
+      // Count what the page shows: one chip per generated token, an end-of-text token included.
+      `Done: ${run.tokens.length} token${run.tokens.length === 1 ? '' : 's'}, the model ${why} ` +
+        `(${d.timings.total_ms.toFixed(0)} ms).${d.detail ? ` ${d.detail}` : ''}`,
     );
   }
   redraw();
@@ -144,7 +145,7 @@ async function start(): Promise<void> {
   setStatus('busy', 'Connecting to the live stream…');
   redraw();
   try {
-    await client.generate(generateRequest(id, values, promptTokenCount));
+    await client.generate(generateRequest(id, values));
   } catch (err) {
     run.phase = 'error';
     setRunning(false);
@@ -165,12 +166,10 @@ async function tokenizePrompt(): Promise<void> {
   try {
     const body = { text: promptBox.value, ...(modelSelect.value ? { model: modelSelect.value } : {}) };
     const res = await postJson<TokenizeResponse>('/tokenize', body, ac.signal);
-    promptTokenCount = res.count;
     countEl.textContent = `${res.count} token${res.count === 1 ? '' : 's'}`;
     if (res.count > 0) setShapeSeqLen(res.count);
   } catch (err) {
     if (isAbort(err)) return;
-    promptTokenCount = null;
     countEl.textContent = 'token count unavailable';
   }
 }

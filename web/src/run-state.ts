@@ -64,9 +64,13 @@ export function applyMessage(state: RunState, msg: ServerMessage): RunState {
   return state;
 }
 
-/** The generated index on screen: the pinned one, else the newest token (or 0 before any token). */
+/**
+ * The generated index on screen: the pinned one; while generating, the newest token (the page follows along); once
+ * done, the first generated token — the model's answer to the prompt (" Paris"), not a trailing end-of-text.
+ */
 export function shownIndex(state: RunState): number {
   if (state.pinned !== null) return state.pinned;
+  if (state.done !== null) return 0;
   return Math.max(0, state.tokens.length - 1);
 }
 

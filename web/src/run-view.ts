@@ -39,7 +39,8 @@ function renderNext(state: RunState, index: number): void {
   const how = s.greedy
     ? 'greedy (argmax)'
     : `sampled at T=${s.temperature}, ${s.candidates} candidates, drawn with p ${formatProb(s.prob_filtered)}`;
-  meta.textContent = `token ${index + 1} at position ${tok.position}: ${showToken(tok.token.text)} · ${how}`;
+  // 0-based like positions and the chips' data-index: generated token 0 is the first one.
+  meta.textContent = `generated token ${index} at position ${tok.position}: ${showToken(tok.token.text)} · ${how}`;
   byId('topk').replaceChildren(renderTopK(tok.alternatives, tok.token.id));
   byId('logit-lens').replaceChildren(renderLogitLens(tok.logit_lens));
 }

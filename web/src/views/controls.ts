@@ -69,12 +69,12 @@ export function readForm(maxNewTokens: number): FormValues {
   };
 }
 
-/** The `generate` frame; prefill rows are the whole prompt, or its last MAX_PREFILL_ROWS positions when longer. */
-export function generateRequest(id: string, v: FormValues, promptTokens: number | null): GenerateRequest {
-  const prefill: 'all' | number[] =
-    promptTokens !== null && promptTokens > MAX_PREFILL_ROWS
-      ? Array.from({ length: MAX_PREFILL_ROWS }, (_, i) => i - MAX_PREFILL_ROWS)
-      : 'all';
+/**
+ * The `generate` frame. Prefill rows: the prompt's last MAX_PREFILL_ROWS positions, clipped by the server to the
+ * prompt's length (no client-side token count that could be stale when the prompt was just edited).
+ */
+export function generateRequest(id: string, v: FormValues): GenerateRequest {
+  const prefill = { last: MAX_PREFILL_ROWS };
   return {
     id,
     prompt: v.prompt,
