@@ -128,6 +128,7 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
   return new Promise((resolve) => {
     const ws = new WebSocket(opts.url, opts.apiKey ? { headers: { authorization: `Bearer ${opts.apiKey}` } } : {});
     let lastStep: StepMessage | undefined;
+    let shown = 0;
     let promptText = opts.prompt;
     let code = 1;
     ws.on('error', (err) => {
@@ -177,6 +178,7 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
           lastStep = m;
           return;
         case 'token':
+          shown++;
           if (opts.textOnly) {
             io.out(s.cyan(m.token.text));
             return;
@@ -190,7 +192,9 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
           io.out(`${layerLines(lastStep, m, io.isTty).join('\n')}\n`);
           return;
         case 'done':
-          io.out(`${opts.textOnly ? '\n' : `\n${s.bold(promptText)}${s.cyan(m.text)}\n`}${doneLine(m, io.isTty)}\n`);
+          io.out(
+            `${opts.textOnly ? '\n' : `\n${s.bold(promptText)}${s.cyan(m.text)}\n`}${doneLine(m, shown, io.isTty)}\n`,
+          );
           code = m.reason === 'error' ? 1 : 0;
           ws.close();
           return;
@@ -205,11 +209,14 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
   });
 }
 
-function doneLine(m: DoneMessage, tty: boolean): string {
+/** `shown`: the token frames printed, counted as the page counts its chips (an end-of-text token included). */
+function doneLine(m: DoneMessage, shown: number, tty: boolean): string {
   const s = styler(tty);
   const t = m.timings;
+  const eos = m.reason === 'eos' && shown > 0 ? ' (the last is end-of-text)' : '';
   return s.dim(
-    `done: ${m.reason}${m.stop ? ` (${visible(m.stop)})` : ''} · ${m.tokens} tokens · ${t.tokens_per_s.toFixed(1)} tok/s · ` +
+    `done: ${m.reason}${m.stop ? ` (${visible(m.stop)})` : ''} · ${shown} token${shown === 1 ? '' : 's'}${eos} · ` +
+      `${t.tokens_per_s.toFixed(1)} tok/s · ` +
       `prefill ${t.prefill_ms.toFixed(1)} ms · onnxruntime ${t.run_ms.toFixed(1)} ms`,
   );
 }
