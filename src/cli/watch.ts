@@ -8,7 +8,7 @@ import { ServerMessageSchema, type StepMessage, type TokenMessage, type DoneMess
 import { processIo, type CliIo } from './cli-io.js';
 
 const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
-       npm run watch -- --share TOKEN [--url URL]   (follow someone else's generation: the share its owner printed)
+       npm run watch -- --share=TOKEN [--url URL]   (follow someone else's generation: the share its owner printed)
   --url URL              stream endpoint (default ws://localhost:\${PORT:-8080}/stream)
   --max-new-tokens N     tokens to generate (default 16)
   --temperature T        0 = greedy (default 0)
@@ -18,6 +18,9 @@ const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
   --stop STRING          stop string (repeatable)
   --text-only            only the generated text, no per-layer lines
   --share TOKEN          watch the generation with this share token instead of starting one
+  --ablate HOOK[:HEADS]  zero a hook for the whole generation, e.g. blocks.2.attn.hook_z:1,3 (heads 1 and 3 of
+                         layer 2; no heads: the whole hook); repeatable
+  --intervention JSON    any intervention (docs/interventions.md), e.g. '{"hook":"blocks.1.hook_resid_post","op":"scale","factor":2}'; repeatable
   -h, --help             this text
 Without --url and with no service listening there, the stream is served from this process.
 A server with API_KEYS wants a key: set TENSORTRACE_API_KEY (sent as Authorization: Bearer).
@@ -77,8 +80,40 @@ export interface WatchOptions {
   textOnly: boolean;
   /** Watch the generation with this share token instead of starting one. */
   share?: string;
+  /** Sent as the generate frame's `interventions` (validated by the server, like any client's). */
+  interventions: Record<string, unknown>[];
   /** API key for a server with API_KEYS (from TENSORTRACE_API_KEY: an environment variable, not an argument ps shows). */
   apiKey?: string;
+}
+
+/** `blocks.2.attn.hook_z:1,3` -> {hook, heads: [1, 3], op: "zero"}; without `:HEADS` the whole hook is zeroed. */
+export function parseAblate(spec: string): Record<string, unknown> {
+  const [hook, heads, ...rest] = spec.split(':');
+  if (!hook || rest.length > 0)
+    throw new Error(`--ablate ${spec}: expected HOOK or HOOK:HEADS (blocks.2.attn.hook_z:1,3).`);
+  if (heads === undefined) return { hook, op: 'zero' };
+  const ids = heads.split(',').map((h) => Number(h));
+  if (heads === '' || ids.some((h) => !Number.isInteger(h) || h < 0)) {
+    throw new Error(`--ablate ${spec}: heads are comma-separated integers >= 0 (blocks.2.attn.hook_z:1,3).`);
+  }
+  return { hook, heads: ids, op: 'zero' };
+}
+
+/** "blocks.2.attn.hook_z heads 1,3 zero" */
+function describeEdit(e: Record<string, unknown>): string {
+  const heads = Array.isArray(e.heads) ? ` heads ${e.heads.join(',')}` : '';
+  return `${String(e.hook)}${heads} ${String(e.op)}`;
+}
+
+function parseIntervention(json: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    throw new Error(`--intervention is not valid JSON: ${json.slice(0, 80)}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('--intervention is one JSON object.');
+  return v as Record<string, unknown>;
 }
 
 export function parseWatchArgs(argv: string[], env: Record<string, string | undefined>): WatchOptions {
@@ -96,6 +131,8 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
       stop: { type: 'string', multiple: true, default: [] },
       'text-only': { type: 'boolean', default: false },
       share: { type: 'string' },
+      ablate: { type: 'string', multiple: true, default: [] },
+      intervention: { type: 'string', multiple: true, default: [] },
     },
   });
   const prompt = positionals.join(' ');
@@ -118,6 +155,7 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
     stop: values.stop ?? [],
     textOnly: values['text-only'] ?? false,
     ...(values.share === undefined ? {} : { share: values.share }),
+    interventions: [...(values.ablate ?? []).map(parseAblate), ...(values.intervention ?? []).map(parseIntervention)],
     ...(env.TENSORTRACE_API_KEY ? { apiKey: env.TENSORTRACE_API_KEY } : {}),
   };
 }
@@ -158,6 +196,7 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
               ...(opts.seed === undefined ? {} : { seed: opts.seed }),
               ...(opts.model ? { model: opts.model } : {}),
               stop: opts.stop,
+              ...(opts.interventions.length ? { interventions: opts.interventions } : {}),
               hooks: ['blocks.0.hook_resid_pre', 'blocks.*.hook_resid_post'],
               logit_lens: !opts.textOnly,
               alternatives: 5,
@@ -169,7 +208,10 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
           io.out(
             `${s.dim(`${m.model} · ${m.dims.n_layer} layers · d_model ${m.dims.d_model} · seed ${m.params.seed}`)}\n` +
               (m.owner && !opts.textOnly
-                ? `${s.dim(`share: ${m.share} (npm run watch -- --share ${m.share})`)}\n`
+                ? `${s.dim(`share: ${m.share} (npm run watch -- --share=${m.share})`)}\n`
+                : '') +
+              (opts.interventions.length && !opts.textOnly
+                ? `${s.yellow(`intervening: ${opts.interventions.map(describeEdit).join('; ')}`)}\n`
                 : '') +
               `${s.bold(promptText)}${opts.textOnly ? '' : '\n'}`,
           );

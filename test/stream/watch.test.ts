@@ -35,7 +35,7 @@ describe('npm run watch', () => {
       expect(out.match(new RegExp(`^  ${label}\\s`, 'gm'))).toHaveLength(3);
     expect(out.match(/‖resid‖\s+\d+\.\d+/g)?.length).toBe(12); // embedding + 3 layers, x 3 tokens
     expect(out).toMatch(/done: length · 3 tokens/);
-    expect(out).toMatch(/^share: [\w-]{24} \(npm run watch -- --share [\w-]{24}\)$/m);
+    expect(out).toMatch(/^share: [\w-]{24} \(npm run watch -- --share=[\w-]{24}\)$/m);
   });
 
   it('--share follows a generation another connection started', async () => {
@@ -43,7 +43,8 @@ describe('npm run watch', () => {
     owner.send({ type: 'generate', id: 'mine', prompt: 'People in Kenya speak', max_new_tokens: 8 });
     const { share } = await owner.next('started', 'mine');
     const io = captureIo();
-    expect(await main(['--share', share, '--url', server.url], io)).toBe(0);
+    // --share=TOKEN: a token may start with "-", which a separate argument would read as an option.
+    expect(await main([`--share=${share}`, '--url', server.url], io)).toBe(0);
     const done = (await owner.untilDone('mine')).at(-1);
     const out = io.stdout();
     expect(out).toContain('People in Kenya speak');
@@ -63,6 +64,31 @@ describe('npm run watch', () => {
     const bad = captureIo();
     expect(await main(['Hello', '--url', server.url, '--max-new-tokens', '9'], bad)).toBe(1);
     expect(bad.stderr()).toContain('Error (too_many_new_tokens)');
+  });
+
+  it('--ablate zeroes heads for the whole generation: the tokens equal /trace with the same intervention', async () => {
+    const prompt = 'The capital of France is';
+    const interventions = [{ hook: 'blocks.0.attn.hook_z', heads: [0, 1, 2, 3], op: 'zero' }];
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/trace',
+      payload: { prompt, interventions, max_new_tokens: 3, hooks: ['blocks.0.hook_resid_pre'] },
+    });
+    expect(res.statusCode).toBe(200);
+    const expected = (res.json() as { generated: { tokens: { text: string }[] } }).generated.tokens.map((t) => t.text);
+    const io = captureIo();
+    const argv = [prompt, '--url', server.url, '--max-new-tokens', '3', '--ablate', 'blocks.0.attn.hook_z:0,1,2,3'];
+    expect(await main(argv, io)).toBe(0);
+    expect(io.stdout()).toContain('intervening: blocks.0.attn.hook_z heads 0,1,2,3 zero');
+    const printed = [...io.stdout().matchAll(/^(".*?") #\d+ pos/gm)].map((m) => JSON.parse(m[1] ?? '""') as string);
+    expect(printed).toEqual(expected);
+    // A misspelt hook is the server's unknown_hook, on stderr, exit 1; a malformed flag is a usage error.
+    const bad = captureIo();
+    expect(
+      await main([prompt, '--url', server.url, '--max-new-tokens', '2', '--ablate', 'blocks.0.attn.hook_zz:1'], bad),
+    ).toBe(1);
+    expect(bad.stderr()).toContain('Error (unknown_hook)');
+    expect(await main([prompt, '--ablate', 'blocks.0.attn.hook_z:x'], captureIo())).toBe(2);
   });
 
   it('--help and -h print the usage on stdout and exit 0 without connecting', async () => {
