@@ -14,9 +14,9 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The known words closest to `word` (case-insensitive, at most `limit`), among those within a third of its length
- * in edits (at least 2), or one that `word` is a prefix/suffix of ("topk" -> "top_k", "text" -> "prompt" is not
- * close: callers with synonyms pass them in `synonyms`).
+ * The known words closest to `word` (case-insensitive, at most `limit`) within a third of its length in edits (at
+ * least 2); `_` and `-` are ignored ("topk" -> "top_k"). Words that are not close ("text" -> "prompt") come from
+ * the caller's `synonyms`.
  */
 export function closestWords(
   word: string,

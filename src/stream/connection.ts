@@ -8,6 +8,7 @@ import type { ModelRegistry } from '../plugins/model-registry.js';
 import { ClientMessageSchema, type ClientMessage } from '../schemas/stream.js';
 import type { StreamHub } from './hub.js';
 import { Peer } from './peer.js';
+import { errorFrame } from './frame.js';
 import { planGeneration } from '../plan/generation-plan.js';
 import { streamSweep } from './sweep.js';
 
@@ -21,16 +22,6 @@ export interface ConnectionContext {
   registry: ModelRegistry;
   config: AppConfig;
   log: FastifyBaseLogger;
-}
-
-function errorFrame(
-  id: string | null,
-  code: string,
-  message: string,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
-  // A problem's extra fields (valid_patterns, suggestions, field...) travel as on REST, under the fixed ones.
-  return { ...extra, type: 'error', id, code, message };
 }
 
 function rawText(data: RawData): string {

@@ -27,3 +27,13 @@ export function renderFrame(f: BufferedFrame, label: string, header: Record<stri
   if (f.bytes > 1) head += ',';
   return Buffer.concat([Buffer.from(head), f.tail]);
 }
+
+/** An `error` frame; a problem's extra fields (valid_patterns, suggestions...) travel as on REST, under the fixed ones. */
+export function errorFrame(
+  id: string | null,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { ...extra, type: 'error', id, code, message };
+}

@@ -19,7 +19,7 @@ import type { ForwardGate } from './forward-gate.js';
 import type { Peer } from './peer.js';
 import type { GenerationPlan } from '../plan/generation-plan.js';
 import { runPatchSources } from '../interventions/patch.js';
-import { encodeFrame } from './frame.js';
+import { encodeFrame, errorFrame } from './frame.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 export interface GenerationDeps {
@@ -141,13 +141,14 @@ export class Generation {
     } catch (err) {
       const e = err instanceof ProblemError ? err : undefined;
       if (!e) this.deps.log.error({ err, generation: this.id }, 'model load failed');
-      this.owner.send({
-        ...e?.extra,
-        type: 'error',
-        id: this.id,
-        code: e?.code ?? 'model_load_failed',
-        message: e?.detail ?? `The model "${this.plan.model}" could not be loaded; the error was logged.`,
-      });
+      this.owner.send(
+        errorFrame(
+          this.id,
+          e?.code ?? 'model_load_failed',
+          e?.detail ?? `The model "${this.plan.model}" could not be loaded; the error was logged.`,
+          e?.extra,
+        ),
+      );
       this.end();
       return;
     }

@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ProblemSchema } from '../../src/schemas/problem.js';
+import type { z } from 'zod';
 import { closestWords } from '../../src/errors/edit-distance.js';
+import { TraceRequestSchema } from '../../src/schemas/trace.js';
+import { TokenizeRequestSchema } from '../../src/schemas/tokenize.js';
+import { SweepRequestSchema } from '../../src/schemas/sweep.js';
+import { SaveTraceRequestSchema } from '../../src/schemas/traces.js';
 import { tinyApp } from '../trace/models-dir.js';
 
-// What a new user hits first: wrong method, misspelt fields, stray query parameters.
+// What a new user hits first: wrong method, misspelt fields, stray query parameters, /docs "Try it out".
+
+const exampleOf = (schema: z.ZodType) => (schema.meta() as { example?: unknown } | undefined)?.example;
 describe('first contact: wrong method, misspelt fields, unknown query parameters', () => {
   let app: FastifyInstance;
   let close: () => Promise<void>;
@@ -68,5 +75,25 @@ describe('first contact: wrong method, misspelt fields, unknown query parameters
     expect(closestWords('topK', ['top_k', 'prompt'])).toEqual(['top_k']);
     expect(closestWords('text', ['prompt', 'top_k'], 3, { text: 'prompt' })).toEqual(['prompt']);
     expect(closestWords('zzzzzzzz', ['prompt', 'top_k'])).toEqual([]);
+  });
+
+  // "Try it out" in /docs works on first use: each request body carries an example that the route accepts as is.
+  it.each([
+    ['TraceRequest', TraceRequestSchema, '/trace'],
+    ['TokenizeRequest', TokenizeRequestSchema, '/tokenize'],
+    ['SweepRequest', SweepRequestSchema, '/sweep'],
+    ['SaveTraceRequest', SaveTraceRequestSchema, null],
+  ] as const)('%s has an OpenAPI example its route answers with 200', async (id, schema, url) => {
+    const example = exampleOf(schema);
+    expect(example).toBeDefined();
+    expect(schema.safeParse(example).success).toBe(true);
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      components: { schemas: Record<string, { example?: unknown }> };
+    };
+    expect(doc.components.schemas[`${id}Input`]?.example).toEqual(example);
+    if (url) {
+      const res = await app.inject({ method: 'POST', url, payload: example as object });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    }
   });
 });
