@@ -21,6 +21,7 @@ const USAGE = `Usage: npm run watch -- "The capital of France is" [options]
   --ablate HOOK[:HEADS]  zero a hook for the whole generation, e.g. blocks.2.attn.hook_z:1,3 (heads 1 and 3 of
                          layer 2; no heads: the whole hook); repeatable
   --intervention JSON    any intervention (docs/interventions.md), e.g. '{"hook":"blocks.1.hook_resid_post","op":"scale","factor":2}'; repeatable
+  --compare              also run the clean model in lockstep: each token line shows the clean token next to it
   -h, --help             this text
 Without --url and with no service listening there, the stream is served from this process.
 A server with API_KEYS wants a key: set TENSORTRACE_API_KEY (sent as Authorization: Bearer).
@@ -82,6 +83,8 @@ export interface WatchOptions {
   share?: string;
   /** Sent as the generate frame's `interventions` (validated by the server, like any client's). */
   interventions: Record<string, unknown>[];
+  /** generate compare: true (the clean generation in lockstep). */
+  compare: boolean;
   /** API key for a server with API_KEYS (from TENSORTRACE_API_KEY: an environment variable, not an argument ps shows). */
   apiKey?: string;
 }
@@ -133,6 +136,7 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
       share: { type: 'string' },
       ablate: { type: 'string', multiple: true, default: [] },
       intervention: { type: 'string', multiple: true, default: [] },
+      compare: { type: 'boolean', default: false },
     },
   });
   const prompt = positionals.join(' ');
@@ -156,6 +160,7 @@ export function parseWatchArgs(argv: string[], env: Record<string, string | unde
     textOnly: values['text-only'] ?? false,
     ...(values.share === undefined ? {} : { share: values.share }),
     interventions: [...(values.ablate ?? []).map(parseAblate), ...(values.intervention ?? []).map(parseIntervention)],
+    compare: values.compare ?? false,
     ...(env.TENSORTRACE_API_KEY ? { apiKey: env.TENSORTRACE_API_KEY } : {}),
   };
 }
@@ -197,6 +202,7 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
               ...(opts.model ? { model: opts.model } : {}),
               stop: opts.stop,
               ...(opts.interventions.length ? { interventions: opts.interventions } : {}),
+              ...(opts.compare ? { compare: true } : {}),
               hooks: ['blocks.0.hook_resid_pre', 'blocks.*.hook_resid_post'],
               logit_lens: !opts.textOnly,
               alternatives: 5,
@@ -229,13 +235,15 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
             `\n${s.cyan(visible(m.token.text))} ${s.dim(
               `#${m.index} pos ${m.position} p=${m.prob.toFixed(4)} ` +
                 `rank ${m.sampling.rank}${m.sampling.greedy ? ' greedy' : ` u=${(m.sampling.draw ?? 0).toFixed(4)}`}`,
-            )}\n`,
+            )}${cleanText(m, io.isTty)}\n`,
           );
           io.out(`${layerLines(lastStep, m, io.isTty).join('\n')}\n`);
           return;
         case 'done':
           io.out(
-            `${opts.textOnly ? '\n' : `\n${s.bold(promptText)}${s.cyan(m.text)}\n`}${doneLine(m, shown, io.isTty)}\n`,
+            `${opts.textOnly ? '\n' : `\n${s.bold(promptText)}${s.cyan(m.text)}\n`}` +
+              (m.baseline && !opts.textOnly ? `${s.dim('clean:')} ${s.bold(promptText)}${m.baseline.text}\n` : '') +
+              `${doneLine(m, shown, io.isTty)}\n`,
           );
           code = m.reason === 'error' ? 1 : 0;
           ws.close();
@@ -249,6 +257,17 @@ export function watch(opts: WatchOptions, io: CliIo): Promise<number> {
       }
     });
   });
+}
+
+/** With --compare: "  clean " Paris" p=0.4120" (or "= clean" when the tokens agree). */
+function cleanText(m: TokenMessage, tty: boolean): string {
+  if (m.baseline === undefined) return '';
+  const s = styler(tty);
+  if (m.baseline === null) return s.dim('  (clean generation stopped)');
+  const b = m.baseline;
+  return b.same
+    ? s.dim(`  = clean (p=${b.prob.toFixed(4)})`)
+    : `  ${s.yellow(`clean ${visible(b.token.text)}`)} ${s.dim(`p=${b.prob.toFixed(4)}`)}`;
 }
 
 /** `shown`: the token frames printed, counted as the page counts its chips (an end-of-text token included). */

@@ -95,3 +95,13 @@ export function editFeeds(list: readonly ResolvedIntervention[], past: number, n
   });
   return feeds;
 }
+
+/**
+ * Whether an edit can still select anything at absolute positions >= `from` (a generation's next tokens): explicit
+ * positions are prompt positions, and a patch copies only the positions its source covers.
+ */
+export function actsFrom(r: ResolvedIntervention, from: number): boolean {
+  if (Array.isArray(r.positions) && !r.positions.some((p) => p >= from)) return false;
+  if (r.op === 'patch') return (r.sourceIds?.length ?? 0) > from;
+  return true;
+}

@@ -8,6 +8,9 @@ import { hooksToFetch } from '../decode/summarize-forward.js';
 import { attributionHooks } from '../attribution/dla.js';
 import { resolveAttributionTargets } from '../attribution/run-attribution.js';
 import { planRequest, type RequestPlan } from './request-plan.js';
+import { resolveInterventions } from '../interventions/resolve.js';
+import type { ResolvedIntervention } from '../interventions/types.js';
+import type { InterventionInput } from '../schemas/interventions.js';
 import { assertWithinBudget, countReturnedValues } from './value-budget.js';
 
 export interface GenerationPlan extends RequestPlan {
@@ -24,6 +27,8 @@ export interface GenerationPlan extends RequestPlan {
   readonly params: ResolvedParams;
   /** Direct logit attribution of every generated token (its hooks are in `fetch`). */
   readonly attribution: boolean;
+  /** Run the clean model in lockstep (generate compare: true). */
+  readonly compare: boolean;
 }
 
 /**
@@ -73,6 +78,7 @@ export function planGeneration(
     model: msg.model ?? registry.defaultName,
     fetch: Object.freeze(msg.attribution ? [...new Set([...fetch, ...attributionHooks(plan.dims.nLayer)])] : fetch),
     attribution: msg.attribution,
+    compare: msg.compare,
     prefillPositions: plan.positions,
     sampling,
     params: Object.freeze({
@@ -89,6 +95,24 @@ export function planGeneration(
       alternatives: msg.alternatives,
       histogram_bins: msg.histogram_bins,
       prefill_positions: [...plan.positions],
+      compare: msg.compare,
     }),
+  });
+}
+
+/**
+ * An `intervene` message's set, resolved under the rules of `generate` (positions are prompt positions, negative
+ * from the prompt's end). Throws ProblemError with the same codes.
+ */
+export function planIntervention(
+  list: readonly InterventionInput[],
+  plan: GenerationPlan,
+  config: Pick<AppConfig, 'MAX_INTERVENTIONS'>,
+): ResolvedIntervention[] {
+  return resolveInterventions(list, {
+    dims: plan.dims,
+    promptLength: plan.promptIds.length,
+    max: config.MAX_INTERVENTIONS,
+    encode: (t: string) => plan.tokenizer.encode(t),
   });
 }

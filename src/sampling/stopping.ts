@@ -66,3 +66,23 @@ export function tokensBefore(tokenTexts: readonly string[], cut: number): number
   }
   return n;
 }
+
+/**
+ * What a generation keeps once it has ended: without a final end-of-text, and cut before the earliest stop
+ * string (with every token that reaches into it). `decode` turns ids into text (the model's tokenizer).
+ */
+export function keptOutput(
+  reason: string,
+  ids: readonly number[],
+  decode: (ids: readonly number[]) => string,
+  stops: readonly string[],
+): { tokenIds: number[]; text: string; stop: string | null } {
+  let kept = reason === 'eos' ? ids.slice(0, -1) : [...ids];
+  let text = decode(kept);
+  const match = reason === 'stop' ? findStop(text, stops) : null;
+  if (!match) return { tokenIds: kept, text, stop: null };
+  text = text.slice(0, match.index);
+  // Keep the tokens whose text lies entirely before the stop string.
+  while (kept.length > 0 && decode(kept).length > match.index) kept = kept.slice(0, -1);
+  return { tokenIds: kept, text, stop: match.stop };
+}

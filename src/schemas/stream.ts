@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { SweepRequestSchema, SweepResponseSchema } from './sweep.js';
 import { AttributionSchema } from './attribution.js';
-import { InterventionsSchema } from './interventions.js';
+import { AppliedSchema, InterventionsSchema } from './interventions.js';
 import {
   AttentionLayerSchema,
   DetailSchema,
@@ -109,11 +109,30 @@ export const GenerateMessageSchema = z
       'Positions the prefill `step` summarises (as /trace positions); decode steps always summarise the new token',
     ),
     interventions: InterventionsSchema.optional().describe(
-      'Edits in force for the whole generation (docs/interventions.md): prompt positions act through the KV cache, "last" on every new token',
+      'Edits in force from the prefill on (docs/interventions.md): prompt positions act through the KV cache, "last" ' +
+        'on every new token; an `intervene` message replaces them',
     ),
+    compare: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also run the clean model in lockstep on its own KV cache (same sampling and seed): every `token` frame ' +
+          'carries the clean token next to the intervened one, and `done` the clean text',
+      ),
   })
   .strict()
   .meta({ id: 'StreamGenerate' });
+
+export const InterveneMessageSchema = z
+  .object({
+    type: z.literal('intervene'),
+    id: GenerationIdSchema.describe('A live generation this connection started'),
+    interventions: InterventionsSchema.describe(
+      'Replaces the set in force from the next forward pass on ([] = none); validated as in `generate`',
+    ),
+  })
+  .strict()
+  .meta({ id: 'StreamIntervene' });
 
 export const CancelMessageSchema = z
   .object({ type: z.literal('cancel'), id: GenerationIdSchema })
@@ -145,6 +164,7 @@ export const SweepMessageSchema = SweepRequestSchema.extend({
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   GenerateMessageSchema,
+  InterveneMessageSchema,
   SweepMessageSchema,
   CancelMessageSchema,
   SubscribeMessageSchema,
@@ -209,7 +229,13 @@ export const ResolvedParamsSchema = z.object({
   alternatives: z.number().int(),
   histogram_bins: z.number().int(),
   prefill_positions: z.array(z.number().int()).describe('Resolved absolute positions'),
+  compare: z.boolean(),
 });
+
+const InterventionsHashSchema = z
+  .string()
+  .nullable()
+  .describe('sha256 of the interventions in force when this was computed (as /trace interventions_hash); null: none');
 
 export const StartedMessageSchema = z
   .object({
@@ -223,8 +249,29 @@ export const StartedMessageSchema = z
     hooks: z.array(z.string()).describe('Exact hook names summarised in every step (patterns expanded)'),
     dims: TraceResponseSchema.shape.dims,
     shapes: TraceResponseSchema.shape.shapes,
+    applied: z.array(AppliedSchema).describe('The interventions of `generate` as resolved (as /trace applied)'),
+    interventions_hash: InterventionsHashSchema,
   })
   .meta({ id: 'StreamStarted' });
+
+export const IntervenedMessageSchema = z
+  .object({
+    type: z.literal('intervened'),
+    ...genFields,
+    from_step: z
+      .number()
+      .int()
+      .min(0)
+      .describe('The first `step` computed with the new set (its token frame has index = from_step)'),
+    applied: z.array(AppliedSchema),
+    interventions_hash: InterventionsHashSchema,
+    note: z
+      .string()
+      .optional()
+      .describe('Present when part of the set can no longer act (prompt positions are already in the KV cache)'),
+  })
+  .describe('An `intervene` took effect: every frame from `from_step` on was made with this set')
+  .meta({ id: 'StreamIntervened' });
 
 export const StepMessageSchema = z
   .object({
@@ -248,6 +295,7 @@ export const StepMessageSchema = z
     coalesced: z.number().int().min(0).describe('Earlier steps not sent to this client because it read too slowly'),
     run_ms: z.number(),
     summarize_ms: z.number(),
+    interventions_hash: InterventionsHashSchema,
   })
   .meta({ id: 'StreamStep' });
 
@@ -286,6 +334,21 @@ export const TokenMessageSchema = z
     attribution: AttributionSchema.optional().describe(
       'With generate attribution: true: the direct logit attribution of this token at the predicting position',
     ),
+    interventions_hash: InterventionsHashSchema,
+    baseline: z
+      .object({
+        token: TokenRefSchema,
+        logit: z.number(),
+        prob: z.number().describe('softmax of the clean raw logits (temperature 1)'),
+        text: z.string().describe('Clean generated text so far (untrimmed)'),
+        same: z.boolean().describe('The clean token is the intervened one'),
+      })
+      .nullable()
+      .optional()
+      .describe(
+        "With generate compare: true: the clean generation's token at this index (its own context, sampled with " +
+          'the same seed); null once the clean generation has stopped',
+      ),
   })
   .meta({ id: 'StreamToken' });
 
@@ -311,6 +374,18 @@ export const DoneMessageSchema = z
       paused_ms: z.number().describe('Time stepping waited on a slow reader'),
     }),
     coalesced: z.number().int().describe('Step frames not sent to this client (slow reader)'),
+    baseline: z
+      .object({
+        reason: z
+          .union([DoneReasonSchema, z.literal('unfinished')])
+          .describe('Why the clean generation stopped; unfinished: the intervened one ended first'),
+        tokens: z.number().int(),
+        token_ids: z.array(z.number().int()),
+        text: z.string(),
+        stop: z.string().nullable(),
+      })
+      .optional()
+      .describe('With generate compare: true: the clean generation, trimmed by the same rules'),
   })
   .meta({ id: 'StreamDone' });
 
@@ -370,6 +445,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   SweepResultMessageSchema,
   HelloMessageSchema,
   StartedMessageSchema,
+  IntervenedMessageSchema,
   StepMessageSchema,
   TokenMessageSchema,
   DoneMessageSchema,
@@ -381,6 +457,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
 
 export type GenerateMessage = z.infer<typeof GenerateMessageSchema>;
 export type SweepMessage = z.infer<typeof SweepMessageSchema>;
+export type InterveneMessage = z.infer<typeof InterveneMessageSchema>;
+export type IntervenedMessage = z.infer<typeof IntervenedMessageSchema>;
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloMessageSchema>;

@@ -9,10 +9,10 @@ import { ClientMessageSchema, type ClientMessage } from '../schemas/stream.js';
 import type { StreamHub } from './hub.js';
 import { Peer } from './peer.js';
 import { errorFrame } from './frame.js';
-import { planGeneration } from '../plan/generation-plan.js';
+import { planGeneration, planIntervention } from '../plan/generation-plan.js';
 import { streamSweep } from './sweep.js';
 
-const CLIENT_TYPES = new Set(['generate', 'sweep', 'cancel', 'subscribe', 'unsubscribe', 'ping']);
+const CLIENT_TYPES = new Set(['generate', 'intervene', 'sweep', 'cancel', 'subscribe', 'unsubscribe', 'ping']);
 
 /** Close code when WS_MAX_CONNECTIONS sockets are already open ("try again later"). */
 export const CLOSE_TRY_AGAIN = 1013;
@@ -120,6 +120,20 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext, clientKe
     dispatch(parsed.data);
   }
 
+  /** The live generation this connection started under `id`; else an error frame and undefined. */
+  function owned(id: string, what: string) {
+    const gen = peer.labels.get(id);
+    if (!gen) {
+      peer.send(errorFrame(id, 'unknown_generation', `No live generation has the id "${id}".`));
+      return undefined;
+    }
+    if (gen.owner !== peer) {
+      peer.send(errorFrame(id, 'not_owner', `Only the connection that started a generation can ${what}.`));
+      return undefined;
+    }
+    return gen;
+  }
+
   function dispatch(msg: ClientMessage): void {
     switch (msg.type) {
       case 'ping':
@@ -152,16 +166,19 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext, clientKe
         streamSweep(msg, peer, ctx);
         return;
       case 'cancel': {
-        const gen = peer.labels.get(msg.id);
-        if (!gen) {
-          peer.send(errorFrame(msg.id, 'unknown_generation', `No live generation has the id "${msg.id}".`));
-          return;
+        const gen = owned(msg.id, 'cancel');
+        if (gen) gen.cancel('Cancelled by the client.');
+        return;
+      }
+      case 'intervene': {
+        const gen = owned(msg.id, 'change its interventions');
+        if (!gen) return;
+        try {
+          gen.intervene(planIntervention(msg.interventions, gen.request, config));
+        } catch (err) {
+          if (!(err instanceof ProblemError)) throw err;
+          peer.send(errorFrame(msg.id, err.code, err.detail, err.extra));
         }
-        if (gen.owner !== peer) {
-          peer.send(errorFrame(msg.id, 'not_owner', 'Only the connection that started a generation can cancel it.'));
-          return;
-        }
-        gen.cancel('Cancelled by the client.');
         return;
       }
       case 'subscribe': {

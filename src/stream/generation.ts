@@ -6,9 +6,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ProblemError } from '../errors/problem-error.js';
 import type { ForwardResult, ModelRuntime, KvCache } from '../runtime/types.js';
 import type { DoneReason } from '../schemas/stream.js';
+import type { ResolvedIntervention } from '../interventions/types.js';
+import { describeApplied, interventionsHash } from '../interventions/resolve.js';
+import { actsFrom } from '../interventions/feeds.js';
+import { CleanLane } from './clean-lane.js';
 import { SeededRng } from '../sampling/rng.js';
 import { sampleNext } from '../sampling/sample.js';
-import { findStop, stopAfter } from '../sampling/stopping.js';
+import { keptOutput, stopAfter } from '../sampling/stopping.js';
 import { logitLens } from '../decode/logit-lens.js';
 import { safeDecode, tokenText } from '../tokenizer/token-text.js';
 import { traceShapes } from '../arch/trace-shapes.js';
@@ -56,6 +60,13 @@ export class Generation {
   private readonly times = { runMs: 0, summarizeMs: 0, pausedMs: 0, prefillMs: 0 };
   /** The newest KV cache, released when the generation ends (a worker-backed runtime holds it in its worker). */
   private cache: KvCache | null = null;
+  /** The edits in force (patch sources run) and their hash (null: none). */
+  private edits: readonly ResolvedIntervention[] = [];
+  private editsHash: string | null = null;
+  /** An `intervene` set waiting for the next forward pass. */
+  private pending: readonly ResolvedIntervention[] | null = null;
+  /** compare: true: the clean generation in lockstep. */
+  private clean: CleanLane | null = null;
 
   constructor(
     private readonly plan: GenerationPlan,
@@ -74,6 +85,16 @@ export class Generation {
   /** Ask the loop to stop at its next await; it then publishes `done` `cancelled`. */
   cancel(detail: string): void {
     if (!this.finished && this.cancelReason === null) this.cancelReason = detail;
+  }
+
+  /** Replace the interventions from the next forward pass on (the owner's `intervene`, already resolved). */
+  intervene(list: readonly ResolvedIntervention[]): void {
+    if (!this.finished) this.pending = list;
+  }
+
+  /** The plan's model sizes and prompt, for resolving an `intervene`. */
+  get request(): GenerationPlan {
+    return this.plan;
   }
 
   /** Bytes its replay buffer holds. */
@@ -167,6 +188,7 @@ export class Generation {
     } finally {
       if (this.cache) runtime.release?.(this.cache);
       this.cache = null;
+      this.clean?.release();
     }
   }
 
@@ -193,22 +215,26 @@ export class Generation {
 
     // Prefill: [P] prompt ids -> activations over P positions + logits [P, d_vocab] + cache of length P.
     // patch sources run once, clean; the edits then apply to the prefill and every decode step
-    const edits = plan.interventions.length ? await runPatchSources(runtime, plan.interventions) : [];
+    if (plan.interventions.length) await this.useEdits(runtime, plan.interventions);
+    await this.takePending(runtime, 0); // an `intervene` sent while the model loaded
     const run = (f: () => Promise<ForwardResult>) => gate.run(f);
     let current = await step(
       runtime,
       {
         tokenIds: plan.promptIds,
         fetch: plan.fetch,
-        interventions: edits,
+        interventions: this.edits,
         summarize: this.summarizeAt(plan.prefillPositions),
       },
       run,
     );
     let result = current.result;
     let summary = this.emitStep(current, 0, plan.prefillPositions);
-    this.times.prefillMs = performance.now() - t0;
     this.cache = result.present;
+    const clean = plan.compare ? new CleanLane(runtime, tok, plan.sampling, params.seed, rules, run) : null;
+    this.clean = clean;
+    await clean?.advance(plan.promptIds);
+    this.times.prefillMs = performance.now() - t0;
     const rng = new SeededRng(params.seed);
     for (let index = 0; index < params.max_new_tokens; index++) {
       if (this.stopped()) return cancelled();
@@ -231,6 +257,7 @@ export class Generation {
         : null;
       if (this.stopped()) return cancelled();
       this.tokenIds.push(tokenId);
+      const baseline = clean?.next(index, tokenId);
       const text = safeDecode(this.tokenIds, tok);
       this.publish('token', {
         index,
@@ -243,6 +270,8 @@ export class Generation {
         sampling: record,
         text,
         ...(attribution ? { attribution } : {}),
+        interventions_hash: this.editsHash,
+        ...(clean ? { baseline } : {}),
       });
       const stop = stopAfter(rules, tokenId, index + 1, text);
       if (stop === 'length') break;
@@ -250,6 +279,7 @@ export class Generation {
 
       // Pace on the owner: don't compute the next step while it has not read the previous ones.
       this.times.pausedMs += await this.owner.waitDrained(this.stopped);
+      await this.takePending(runtime, index + 1);
       if (this.stopped()) return cancelled();
       // Decode: [1] new id + cache of length P+index -> activations over 1 position + logits [1, d_vocab].
       const past = this.cache;
@@ -259,7 +289,7 @@ export class Generation {
           tokenIds: [tokenId],
           past,
           fetch: plan.fetch,
-          interventions: edits,
+          interventions: this.edits,
           summarize: this.summarizeAt([P + index]),
         },
         run,
@@ -267,10 +297,41 @@ export class Generation {
       result = current.result;
       this.cache = result.present;
       runtime.release?.(past); // nothing branches from a superseded step: free it now, not at the next GC
+      await clean?.stepOn();
       if (this.stopped()) return cancelled();
       summary = this.emitStep(current, index + 1, [P + index]);
     }
     return { reason: 'length' };
+  }
+
+  /** Put `list` in force: run its patch sources (once, clean) and hash it. */
+  private async useEdits(runtime: ModelRuntime, list: readonly ResolvedIntervention[]): Promise<void> {
+    this.edits = list.length ? await runPatchSources(runtime, list) : [];
+    this.editsHash = list.length ? interventionsHash(list) : null;
+  }
+
+  /** Before forward pass `stepIndex`: put a pending `intervene` in force and say so in an `intervened` frame. */
+  private async takePending(runtime: ModelRuntime, stepIndex: number): Promise<void> {
+    const list = this.pending;
+    if (list === null) return;
+    this.pending = null;
+    await this.useEdits(runtime, list);
+    const P = this.plan.promptIds.length;
+    // step 0 computes the prompt; step n >= 1 the position P + n - 1
+    const from = stepIndex === 0 ? 0 : P + stepIndex - 1;
+    const idle = list.flatMap((r, i) => (actsFrom(r, from) ? [] : [i]));
+    this.publish('intervened', {
+      from_step: stepIndex,
+      applied: describeApplied(list, P),
+      interventions_hash: this.editsHash,
+      ...(idle.length
+        ? {
+            note:
+              `interventions ${idle.join(', ')} select only positions already in the KV cache (from ${from} on ` +
+              'nothing is left for them): they change nothing; "last" or "all" act on every new token.',
+          }
+        : {}),
+    });
   }
 
   private publishStarted(runtime: ModelRuntime): void {
@@ -296,6 +357,8 @@ export class Generation {
         n_ctx: d.nCtx,
       },
       shapes: traceShapes(plan.info.config, plan.promptIds.length),
+      applied: describeApplied(plan.interventions, plan.promptIds.length),
+      interventions_hash: plan.interventions.length ? interventionsHash(plan.interventions) : null,
     });
   }
 
@@ -330,6 +393,7 @@ export class Generation {
         attention: summary.attention,
         run_ms: round3(result.runMs),
         summarize_ms: round3(summarizeMs),
+        interventions_hash: this.editsHash,
       });
     }
     return summary;
@@ -337,17 +401,9 @@ export class Generation {
 
   private finish(reason: DoneReason, t0: number, detail?: string): void {
     const ids = this.tokenIds;
-    let kept = reason === 'eos' ? ids.slice(0, -1) : [...ids];
     const tok = this.plan.tokenizer;
-    let text = safeDecode(kept, tok);
-    let stop: string | null = null;
-    const match = reason === 'stop' ? findStop(text, this.plan.params.stop) : null;
-    if (match) {
-      stop = match.stop;
-      text = text.slice(0, match.index);
-      // Keep the tokens whose text lies entirely before the stop string.
-      while (kept.length > 0 && safeDecode(kept, tok).length > match.index) kept = kept.slice(0, -1);
-    }
+    const stops = this.plan.params.stop;
+    const { tokenIds: kept, text, stop } = keptOutput(reason, ids, (k) => safeDecode(k, tok), stops);
     const total = performance.now() - t0;
     const active = Math.max(total - this.times.pausedMs, 1e-9);
     this.publish('done', {
@@ -366,6 +422,7 @@ export class Generation {
         summarize_ms: round3(this.times.summarizeMs),
         paused_ms: round3(this.times.pausedMs),
       },
+      ...(this.clean ? { baseline: this.clean.summary(stops) } : {}),
     });
     this.end();
   }

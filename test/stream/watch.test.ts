@@ -91,6 +91,36 @@ describe('npm run watch', () => {
     expect(await main([prompt, '--ablate', 'blocks.0.attn.hook_z:x'], captureIo())).toBe(2);
   });
 
+  it('--compare shows the clean token next to each intervened one, as /trace compare gives them', async () => {
+    const prompt = 'The capital of France is';
+    const interventions = [{ hook: 'blocks.0.attn.hook_z', heads: [0, 1, 2, 3], op: 'zero' }];
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/trace',
+      payload: { prompt, interventions, compare: true, max_new_tokens: 3, hooks: [] },
+    });
+    type Gen = { tokens: { text: string }[]; text: string };
+    const body = res.json() as { generated: Gen; baseline: { generated: Gen } };
+    const io = captureIo();
+    const argv = [
+      prompt,
+      '--url',
+      server.url,
+      '--max-new-tokens',
+      '3',
+      '--ablate',
+      'blocks.0.attn.hook_z',
+      '--compare',
+    ];
+    expect(await main(argv, io)).toBe(0);
+    const lines = [...io.stdout().matchAll(/^(".*?") #\d+ pos .*?(?:= clean|clean (".*?")) \(?p=/gm)];
+    expect(lines.map((m) => JSON.parse(m[1] as string))).toEqual(body.generated.tokens.map((t) => t.text));
+    expect(lines.map((m) => (m[2] === undefined ? JSON.parse(m[1] as string) : JSON.parse(m[2])))).toEqual(
+      body.baseline.generated.tokens.map((t) => t.text),
+    );
+    expect(io.stdout()).toContain(`clean: ${prompt}${body.baseline.generated.text}`);
+  });
+
   it('--help and -h print the usage on stdout and exit 0 without connecting', async () => {
     for (const flag of ['--help', '-h']) {
       const io = captureIo();

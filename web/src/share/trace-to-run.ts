@@ -48,11 +48,14 @@ export function savedToRun(saved: SavedTraceView, runId: string): RunState {
       alternatives: t.top_k.length,
       histogram_bins: t.hooks[0]?.histogram?.counts.length ?? 32,
       prefill_positions: t.positions,
+      compare: false,
     },
     prompt_tokens: t.tokens,
     hooks: t.hooks.map((x) => x.hook),
     dims: t.dims,
     shapes: t.shapes,
+    applied: t.applied,
+    interventions_hash: t.interventions_hash,
   } as StartedMessage;
   const step: StepMessage = {
     type: 'step',
@@ -68,6 +71,7 @@ export function savedToRun(saved: SavedTraceView, runId: string): RunState {
     coalesced: 0,
     run_ms: t.timings.run_ms,
     summarize_ms: t.timings.summarize_ms,
+    interventions_hash: t.interventions_hash,
   };
   // The stored continuation is greedy; without one, the next token is the top candidate.
   const chosen = t.generated?.tokens.length ? t.generated.tokens : [{ ...t.top_k[0], position: nPrompt }];
@@ -88,6 +92,7 @@ export function savedToRun(saved: SavedTraceView, runId: string): RunState {
       logit_lens: index === 0 ? t.logit_lens : null,
       sampling: { ...greedy, prob: c.prob, prob_tempered: c.prob, prob_filtered: 1 },
       text,
+      interventions_hash: t.interventions_hash,
     };
   });
   const done: DoneMessage = {
