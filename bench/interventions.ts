@@ -108,17 +108,27 @@ async function run(ctx: BenchContext) {
   // ---- a stream token: one KV-cache decode step after a 16-token prompt, plain vs intervened (positions "last")
   const prefix = await rt.forward({ tokenIds: x, hooks: [] });
   const prefixEdited = await rt.forward({ tokenIds: x, hooks: [], interventions: edits16 });
-  const step = { plain: [] as number[], edited: [] as number[] };
+  const step = { plain: [] as number[], edited: [] as number[], compare: [] as number[] };
+  const plainStep = () => rt.forward({ tokenIds: [42], past: prefix.present, hooks: [] });
+  const editedStep = () =>
+    rt.forward({ tokenIds: [42], past: prefixEdited.present, hooks: [], interventions: edits16 });
   for (let r = 0; r < reps * 2; r++) {
-    step.plain.push(await timed(() => rt.forward({ tokenIds: [42], past: prefix.present, hooks: [] })));
-    step.edited.push(
-      await timed(() => rt.forward({ tokenIds: [42], past: prefixEdited.present, hooks: [], interventions: edits16 })),
+    step.plain.push(await timed(plainStep));
+    step.edited.push(await timed(editedStep));
+    // generate compare: true: the intervened step and the clean lane's step, one after the other
+    step.compare.push(
+      await timed(async () => {
+        await editedStep();
+        await plainStep();
+      }),
     );
   }
-  const [sp, se] = [step.plain, step.edited].map(median);
+  const [sp, se, sc] = [step.plain, step.edited, step.compare].map(median);
   rows.push({ case: 'decode step (stream token) @16', ms: sp });
   rows.push({ case: 'intervened decode step @16', ms: se, note: `${(se / sp).toFixed(2)}x plain` });
+  rows.push({ case: 'intervened + clean lane (stream compare) @16', ms: sc, note: `${(sc / sp).toFixed(2)}x plain` });
   data['streamTokenRatio@16'] = se / sp;
+  data['streamCompareRatio@16'] = sc / sp;
   await rt.dispose();
   return { rows, data };
 }
