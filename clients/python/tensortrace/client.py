@@ -162,7 +162,10 @@ class TensorTrace:
         """Generate over the WebSocket stream (needs the ``websockets`` package). ``on_token(frame)`` is called with
         every ``token`` frame (``frame["token"]["text"]``, ``prob``, ``alternatives``, ``logit_lens``...); returns the
         ``done`` frame (``text``, ``token_ids``, ``reason``, ``timings``). Sampling: ``temperature``, ``top_k``,
-        ``top_p``, ``seed``, ``stop``; ``interventions`` apply on every step."""
+        ``top_p``, ``seed``, ``stop``; ``interventions`` apply on every step. ``compare=True`` also runs the clean
+        model in lockstep: each token frame has ``frame["baseline"]`` (the clean token, or None once it stopped) and
+        the done frame ``done["baseline"]["text"]``. When ``on_token`` returns a list, it is sent as the new set of
+        interventions (``[]``: none), in force from the next forward pass (frames carry ``interventions_hash``)."""
         from .stream import generate
 
         return generate(self.url, prompt, max_new_tokens, on_token, params, self.timeout)

@@ -39,7 +39,9 @@ async def _generate(url, prompt, max_new_tokens, on_token, params, timeout):
             if msg.get("id") != "g1":
                 continue
             if kind == "token" and on_token is not None:
-                on_token(msg)
+                edits = on_token(msg)
+                if edits is not None:  # a new set of interventions from the next forward pass on
+                    await ws.send(json.dumps({"type": "intervene", "id": "g1", "interventions": list(edits)}))
             elif kind == "done":
                 return msg
 

@@ -150,6 +150,35 @@ class Generate(unittest.TestCase):
         greedy = tt.trace(PROMPT, hooks=[], max_new_tokens=4, stop_at_eos=False)["generated"]
         self.assertEqual(done["token_ids"], [t["id"] for t in greedy["tokens"]])
 
+    def test_compare_streams_the_clean_generation_next_to_the_intervened_one(self):
+        tt = TensorTrace(URL)
+        ablate = [{"hook": "blocks.0.attn.hook_z", "heads": [0, 1, 2, 3], "op": "zero"}]
+        seen = []
+        done = tt.generate(PROMPT, max_new_tokens=3, on_token=seen.append, compare=True, interventions=ablate,
+                           stop_at_eos=False, hooks=[])
+        both = tt.trace(PROMPT, hooks=[], max_new_tokens=3, stop_at_eos=False, compare=True, interventions=ablate)
+        self.assertEqual(done["token_ids"], [t["id"] for t in both["generated"]["tokens"]])
+        self.assertEqual([f["baseline"]["token"]["id"] for f in seen],
+                         [t["id"] for t in both["baseline"]["generated"]["tokens"]])
+        self.assertEqual(done["baseline"]["text"], both["baseline"]["generated"]["text"])
+
+    def test_on_token_returning_interventions_replaces_the_set(self):
+        tt = TensorTrace(URL)
+        seen = []
+
+        def on_token(frame):
+            seen.append(frame)
+            if frame["index"] == 0:
+                return [{"hook": "blocks.0.hook_attn_out", "positions": "last", "op": "scale", "factor": 2.5}]
+            return None
+
+        tt.generate(PROMPT, max_new_tokens=8, on_token=on_token, stop_at_eos=False, hooks=[])
+        hashes = [f["interventions_hash"] for f in seen]
+        self.assertIsNone(hashes[0])
+        first = next(i for i, h in enumerate(hashes) if h is not None)  # the step the set took effect
+        self.assertTrue(hashes[first].startswith("sha256:"))
+        self.assertEqual(set(hashes[first:]), {hashes[first]})
+
     def test_a_bad_generate_raises_with_the_code(self):
         with self.assertRaises(TensorTraceError) as ctx:
             TensorTrace(URL).generate(PROMPT, max_new_tokens=2, hooks=["blocks.99.nothing"])
