@@ -41,6 +41,11 @@ export function encodeHubIdSlash(req: { url?: string }): string {
   return `/models/${m[1]}%2F${m[2]}${m[3] ?? ''}${m[4] ?? ''}`;
 }
 
+/** TRUST_PROXY as Fastify takes it: a hop count n trusts the n nearest proxies. */
+function trustProxyOption(t: AppConfig['TRUST_PROXY']) {
+  return typeof t === 'number' ? (_address: string, hop: number) => hop < t : t;
+}
+
 /** Merge overrides into the env map and validate once (same rules as the real environment). */
 function resolveConfig(options: BuildAppOptions): AppConfig {
   const env: Record<string, string | undefined> = { ...(options.env ?? process.env) };
@@ -57,6 +62,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
     ...serverLimits(config),
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     frameworkErrors: frameworkErrorHandler,
     rewriteUrl: encodeHubIdSlash,
     clientErrorHandler,

@@ -1,5 +1,6 @@
 // Service configuration: environment variables -> a validated, frozen AppConfig.
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MIN_API_KEY_LENGTH } from './security/api-keys.js';
@@ -125,6 +126,38 @@ export const EnvSchema = z.object({
   CORS_ORIGINS: listFromEnv().describe(
     'Comma-separated origins (scheme://host[:port]) whose pages may call the API (CORS) and open the stream; * = any. Empty = same origin only',
   ),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v, ctx): boolean | number | string[] => {
+      const t = v.trim();
+      if (t === '' || t === 'false' || t === '0') return false;
+      if (t === 'true') return true;
+      if (/^\d{1,3}$/.test(t)) return Number(t);
+      const items = t.split(',').map((x) => x.trim());
+      const bad = items.filter((x) => {
+        const [ip, prefix, extra] = x.split('/');
+        const v4 = isIP(ip ?? '') === 4;
+        const bits = v4 ? 32 : 128;
+        return (
+          !isIP(ip ?? '') ||
+          extra !== undefined ||
+          (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= bits))
+        );
+      });
+      if (bad.length) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${bad[0]}" is not an IP address or CIDR range; give false, true, a hop count or proxy addresses`,
+        });
+        return z.NEVER;
+      }
+      return items;
+    })
+    .describe(
+      'Reverse proxies whose X-Forwarded-For names the client (its address then counts for the per-client limits): ' +
+        'false (default: the socket peer is the client), true (any), a hop count, or comma-separated IPs / CIDR ranges',
+    ),
   RATE_LIMIT_MAX: intFromEnv(600, 0, 1_000_000_000).describe(
     'Requests per client (API key, else remote address) per RATE_LIMIT_WINDOW_MS on every route but the health checks; over it: 429 with Retry-After. 0 = off',
   ),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { main as watchMain } from '../../src/cli/watch.js';
-import { loadConfig } from '../../src/config.js';
+import { EnvSchema, loadConfig } from '../../src/config.js';
 import { ProblemSchema } from '../../src/schemas/problem.js';
 import { testApp } from '../helpers/app.js';
 import { StreamClient, startStreamServer, type StreamServer } from '../stream/client.js';
@@ -207,6 +207,36 @@ describe('rate limit', () => {
     expect(ProblemSchema.parse(limited.json()).code).toBe('rate_limited');
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     expect((await app.inject({ url: '/models', remoteAddress: '127.0.0.2' })).statusCode).toBe(200);
+  });
+});
+
+describe('TRUST_PROXY: behind a reverse proxy each forwarded client has its own limits', () => {
+  const limitedFor = async (app: FastifyInstance, forwarded: string) => {
+    const codes: number[] = [];
+    for (let i = 0; i < 3; i++)
+      codes.push((await app.inject({ url: '/models', headers: { 'x-forwarded-for': forwarded } })).statusCode);
+    return codes;
+  };
+
+  it('a trusted proxy: X-Forwarded-For is the client; untrusted (the default): the socket peer is', async () => {
+    const behind = await testApp({ RATE_LIMIT_MAX: 2, TRUST_PROXY: '127.0.0.1' });
+    const direct = await testApp({ RATE_LIMIT_MAX: 2 });
+    try {
+      expect(await limitedFor(behind, '203.0.113.7')).toEqual([200, 200, 429]);
+      expect(await limitedFor(behind, '203.0.113.8')).toEqual([200, 200, 429]); // another client behind the proxy
+      expect(await limitedFor(direct, '203.0.113.7')).toEqual([200, 200, 429]);
+      expect(await limitedFor(direct, '203.0.113.8')).toEqual([429, 429, 429]); // a forged header changes nothing
+    } finally {
+      await Promise.all([behind.close(), direct.close()]);
+    }
+  });
+
+  it('reads false, true, a hop count and address lists; anything else is a config error naming the value', () => {
+    const parse = (v: string) => EnvSchema.shape.TRUST_PROXY.parse(v);
+    expect([parse('false'), parse(''), parse('true'), parse('2')]).toEqual([false, false, true, 2]);
+    expect(parse('10.0.0.0/8, 127.0.0.1,::1')).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    for (const bad of ['proxy.local', '10.0.0.0/33', '1.2.3.4/8/1'])
+      expect(() => parse(bad)).toThrow(/is not an IP address or CIDR range/);
   });
 });
 
