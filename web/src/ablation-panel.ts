@@ -6,7 +6,8 @@ import type { z } from 'zod';
 import type { InterventionSchema } from '../../src/schemas/interventions.js';
 import type { TokenMessage } from '../../src/schemas/stream.js';
 import type { TraceResponse } from '../../src/schemas/trace.js';
-import { describeError, isAbort, postJson } from './api.js';
+import type { ModelDetailSchema } from '../../src/schemas/models.js';
+import { describeError, getJson, isAbort, postJson } from './api.js';
 import { byId, h } from './dom.js';
 import { formatProb, showToken } from './layout/format.js';
 import { type BothRun, bothPlaceholder, generateBoth } from './generate-both.js';
@@ -162,9 +163,25 @@ async function measure(): Promise<void> {
   }
 }
 
-function sweepable(run: RunState): boolean {
-  const type = (run.started?.shapes as { model_type?: unknown } | null | undefined)?.model_type;
-  return type === undefined || type === 'gpt2';
+/** model_type per model name (GET /models/{name}); sweeps need 'gpt2'. Unknown yet or unreadable: allowed. */
+const modelTypes = new Map<string, string | null>();
+
+function sweepable(model: string): boolean {
+  const type = modelTypes.get(model);
+  return type === undefined || type === null || type === 'gpt2';
+}
+
+async function learnModelType(model: string): Promise<void> {
+  if (modelTypes.has(model)) return;
+  modelTypes.set(model, null);
+  const detail = await getJson<z.infer<typeof ModelDetailSchema>>(`/models/${encodeURIComponent(model)}`).catch(
+    () => null,
+  );
+  modelTypes.set(model, detail?.model_type ?? null);
+  if (shown?.model === model) {
+    document.querySelector('#ablate .intervene-actions')?.replaceWith(actions(shown));
+    updateActions();
+  }
 }
 
 function target(sh: Shown): SweepTarget {
@@ -183,7 +200,7 @@ function updateActions(): void {
   if (!sh || !gen || !cancel || !sh1 || !sp || !clear) return;
   gen.disabled = both !== null || interventions(sh).length === 0;
   cancel.disabled = both === null;
-  const canSweep = sweepable(sh.run);
+  const canSweep = sweepable(sh.model);
   sh1.disabled = !canSweep || sweeping;
   sp.disabled = !canSweep || sweeping || sourceText.trim() === '';
   clear.disabled = patch === null;
@@ -280,7 +297,7 @@ function actions(sh: Shown): HTMLElement {
     b.addEventListener('click', onClick);
     return b;
   };
-  const canSweep = sweepable(sh.run);
+  const canSweep = sweepable(sh.model);
   return h(
     'div',
     { class: 'intervene-actions' },
@@ -365,6 +382,7 @@ export function updateAblationPanel(run: RunState | null, layer: number): void {
     h('div', { id: 'sweep-out', class: 'sweep-out' }),
   );
   updateActions();
+  void learnModelType(sh.model);
 }
 
 /** A new token or layer: drop the set (the patch prompt text stays) and stop drawing what ran for the old one. */

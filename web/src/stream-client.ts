@@ -4,7 +4,6 @@ import type { z } from 'zod';
 import type {
   GenerateMessageSchema,
   HelloMessage,
-  InterveneMessage,
   ServerMessage,
   SweepMessageSchema,
 } from '../../src/schemas/stream.js';
@@ -89,11 +88,6 @@ export class StreamClient {
   async sweep(req: SweepStreamRequest): Promise<void> {
     await this.connect();
     this.send({ type: 'sweep', ...req });
-  }
-
-  /** Replace the interventions of a live generation from its next forward pass. */
-  intervene(id: string, interventions: InterveneMessage['interventions']): void {
-    this.send({ type: 'intervene', id, interventions });
   }
 
   /** Route the frames of generation or sweep `id` to `handlers` (instead of the page's); returns the undo. */
