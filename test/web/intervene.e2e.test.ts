@@ -212,6 +212,22 @@ describe.skipIf(!hasChromium)(`intervene and compare in headless Chromium (model
     await page.screenshot({ path: path.join(ARTIFACTS, 'generate-both-1280x800.png') });
   });
 
+  it('Cancel stops "Generate both" on the server: done with reason cancelled', async () => {
+    // Press Generate both and Cancel in one task: the cancel reaches the server right behind the generate frame.
+    const cancelWasEnabled = await page.evaluate(() => {
+      document.getElementById('both-run')?.click();
+      const cancel = document.getElementById('both-cancel') as HTMLButtonElement;
+      const enabled = !cancel.disabled;
+      cancel.click();
+      return enabled;
+    });
+    expect(cancelWasEnabled).toBe(true);
+    const out = page.locator('#both-out .both[data-phase="done"]');
+    await out.waitFor();
+    expect(await out.textContent()).toContain('the intervened generation was cancelled');
+    expect(await page.getByRole('button', { name: 'Generate both' }).isDisabled()).toBe(false);
+  });
+
   it('"Sweep heads" shows progress, then the [layer, head] heatmap; a cell’s hover value equals POST /sweep', async () => {
     const ref = await sweep({ metric: { kind: 'prob', token: target }, sweep: { kind: 'ablate_heads', op: 'zero' } });
     await page.getByRole('button', { name: 'Sweep heads' }).click();
@@ -225,6 +241,13 @@ describe.skipIf(!hasChromium)(`intervene and compare in headless Chromium (model
     await cell.hover();
     expect(Number(await cell.getAttribute('data-value'))).toBe(ref.values[l][c]);
     expect(await cell.locator('title').textContent()).toContain(`= ${ref.values[l][c]}`);
+    expect(await page.locator('#sweep-out .sweep-readout').textContent()).toBe(
+      await cell.locator('title').textContent(),
+    );
+    // From the keyboard: focusing the next cell shows its value too.
+    const next = grid.locator('rect.cell[data-row="1"][data-col="0"]');
+    await next.focus();
+    expect(await page.locator('#sweep-out .sweep-readout').textContent()).toContain(`= ${ref.values[1][0]}`);
     expect(await page.locator('#sweep-out figure').getAttribute('data-clean')).toBe(String(ref.clean));
     expect(
       await grid

@@ -96,7 +96,7 @@ export function generateBoth(client: StreamClient, req: BothRequest, out: HTMLEl
   });
   draw();
   const p = req.params;
-  client
+  const sent = client
     .generate({
       id,
       model: req.model,
@@ -114,14 +114,19 @@ export function generateBoth(client: StreamClient, req: BothRequest, out: HTMLEl
       interventions: req.interventions,
       compare: true,
     })
-    .catch((err: unknown) => {
-      st.phase = 'error';
-      st.note = describeError(err);
-      finish();
-    });
+    .then(
+      () => true,
+      (err: unknown) => {
+        st.phase = 'error';
+        st.note = describeError(err);
+        finish();
+        return false;
+      },
+    );
   return {
     id,
-    stop: () => client.cancel(id),
+    // After the generate frame went out (it waits for the connection), or the server would not know the id.
+    stop: () => void sent.then((ok) => ok && client.cancel(id)),
     detach: () => {
       undo();
       live = false;

@@ -138,10 +138,24 @@ export function renderSweep(
     r.kind === 'patch'
       ? `${metric}: clean ${formatTick(r.clean)}, corrupted ${formatTick(r.corrupted ?? Number.NaN)}. Each cell patches the clean run's ${r.hook} at one layer and position into the corrupted run (${opts.source ? `"${opts.source}"` : 'the source prompt'}); the number is normalized: 0 = as corrupted, 1 = as clean.`
       : `${metric}: clean ${formatTick(r.clean)}. Each cell zeroes one head's output (attn.hook_z) at every position; darker = moves the metric more.`;
+  // The hovered or focused cell's exact value, also for the keyboard (Tab walks the cells).
+  const readout = h(
+    'p',
+    { class: 'sweep-readout mono', 'aria-live': 'polite' },
+    'Hover or focus a cell for its value.',
+  );
+  const show = (ev: Event) => {
+    const t = ev.target;
+    if (t instanceof SVGRectElement && t.classList.contains('cell'))
+      readout.textContent = t.querySelector('title')?.textContent ?? '';
+  };
+  svg.addEventListener('mouseover', show);
+  svg.addEventListener('focusin', show);
   return h(
     'figure',
     { class: 'figure sweep-figure', 'data-clean': r.clean, 'data-corrupted': r.corrupted ?? '' },
     h('div', { class: 'sweep-scroll' }, svg),
+    readout,
     h('figcaption', {}, values, ` ${r.computed} of ${r.cells} cells ran (${r.timings.total_ms.toFixed(0)} ms).`),
   );
 }
