@@ -32,16 +32,22 @@ function lane(name: 'clean' | 'intervened', title: string, l: Lane, diverge: num
   );
 }
 
+/** Where the two differ, in a sentence. */
+function divergence(st: BothState): string {
+  const d = st.diverge;
+  const running = st.phase === 'running';
+  if (d === null) {
+    if (st.clean.tokens.length + st.intervened.tokens.length === 0)
+      return running ? 'Waiting for the first tokens…' : 'No token was generated.';
+    return running ? 'The same tokens so far.' : 'Both generations wrote the same tokens.';
+  }
+  const a = st.clean.tokens[d];
+  const b = st.intervened.tokens[d];
+  return `They first differ at generated token ${d}: clean ${a === undefined ? '(stopped)' : showToken(a)}, intervened ${b === undefined ? '(stopped)' : showToken(b)} (marked ▸).`;
+}
+
 export function renderBoth(st: BothState, intervenedTitle: string): HTMLElement {
   const d = st.diverge;
-  const a = d === null ? undefined : st.clean.tokens[d];
-  const b = d === null ? undefined : st.intervened.tokens[d];
-  const where =
-    d === null
-      ? st.phase === 'running'
-        ? 'The same tokens so far.'
-        : 'Both generations wrote the same tokens.'
-      : `They first differ at generated token ${d}: clean ${a === undefined ? '(stopped)' : showToken(a)}, intervened ${b === undefined ? '(stopped)' : showToken(b)} (marked ▸).`;
   return h(
     'div',
     { class: 'both', 'data-phase': st.phase, 'data-diverge': d ?? '' },
@@ -51,7 +57,7 @@ export function renderBoth(st: BothState, intervenedTitle: string): HTMLElement 
       lane('clean', 'Clean', st.clean, d),
       lane('intervened', intervenedTitle, st.intervened, d),
     ),
-    h('p', { class: 'both-diverge help' }, where),
+    h('p', { class: 'both-diverge help' }, divergence(st)),
     st.note
       ? h(
           'p',
