@@ -291,6 +291,18 @@ describe.skipIf(!hasChromium)(`intervene and compare in headless Chromium (model
     await page.screenshot({ path: path.join(ARTIFACTS, 'sweep-patch-1280x800.png') });
   });
 
+  it('another layer keeps the patch, now on that layer’s hook_resid_pre, and drops the head toggles', async () => {
+    await page.locator('#layer').selectOption('2');
+    const ref = await compareTrace([patchAt(2, LAST)]);
+    const shown = page.locator('#ablate .ablate-metric');
+    await expect.poll(async () => Number(await shown.getAttribute('data-intervened'))).toBe(ref.metrics?.intervened);
+    expect(await shown.textContent()).toContain('resid_pre of layer 2 at position 4');
+    expect(await page.locator('#ablate .patch-site').textContent()).toBe('blocks.2.hook_resid_pre');
+    expect(await page.locator('#ablate button.head-toggle[aria-pressed="true"]').count()).toBe(0);
+    await page.locator('#layer').selectOption(String(LAYER));
+    await expect.poll(() => shown.textContent()).toContain(`resid_pre of layer ${LAYER} at position 4`);
+  });
+
   it('at 390 px the panel, both texts and the heatmap do not scroll the page sideways', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));

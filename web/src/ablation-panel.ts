@@ -343,7 +343,11 @@ export function updateAblationPanel(run: RunState | null, layer: number): void {
   }
   const key = `${run.id}:${shownIndex(run)}:${layer}`;
   if (key === shownFor) return;
+  // Another layer of the same token keeps the patch (its position still exists); the site follows the layer.
+  const sameToken = shown !== null && shown.run.id === run.id && shown.tok.index === tok.index;
+  const kept = sameToken ? patch : null;
   reset();
+  patch = kept;
   shownFor = key;
   const sh: Shown = {
     run,
@@ -383,6 +387,7 @@ export function updateAblationPanel(run: RunState | null, layer: number): void {
   );
   updateActions();
   void learnModelType(sh.model);
+  if (patch) void measure();
 }
 
 /** A new token or layer: drop the set (the patch prompt text stays) and stop drawing what ran for the old one. */
