@@ -101,7 +101,8 @@ export function generateBoth(client: StreamClient, req: BothRequest, out: HTMLEl
       id,
       model: req.model,
       token_ids: req.tokenIds,
-      max_new_tokens: p.max_new_tokens,
+      // The run's length (a saved trace without a continuation: the server's default).
+      max_new_tokens: p.max_new_tokens > 0 ? p.max_new_tokens : undefined,
       temperature: p.temperature,
       top_k: p.top_k,
       top_p: p.top_p,
