@@ -86,6 +86,18 @@ describe.skipIf(!hasChromium)('web page on llama-mini in headless Chromium', () 
     expect(await page.locator('svg.heatmap[data-layer="0"]').count()).toBe(4);
   });
 
+  it('the intervene panel keeps head ablation and patching, and disables the sweeps (GPT-2 only) with a sentence', async () => {
+    await page.locator('#tokens button[data-index="0"]').click();
+    await page.locator('#ablate #patch-source').waitFor();
+    expect(await page.locator('#ablate button.head-toggle').count()).toBe(4);
+    // The panel learns the model type from GET /models/llama-mini.
+    await expect.poll(() => page.getByRole('button', { name: 'Sweep heads' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Patch sweep' }).isDisabled()).toBe(true);
+    expect(await page.locator('#ablate .sweep-unsupported').textContent()).toContain(
+      'Sweeps run on GPT-2 checkpoints only; llama-mini is a llama-family model',
+    );
+  });
+
   it("draws the running model's shape flow from its config: RoPE, 2 shared K/V heads, gated MLP", async () => {
     await expect.poll(() => page.locator('#shape-model').inputValue()).toBe('llama-mini');
     const stages = await page

@@ -10,7 +10,7 @@ import { StreamClient } from './stream-client.js';
 import { setTensorContext } from './tensor-panel.js';
 import { initNextPanel, updateNextPanel } from './next-panel.js';
 import { updateResidPanel } from './resid-panel.js';
-import { updateAblationPanel } from './ablation-panel.js';
+import { initAblationPanel, updateAblationPanel } from './ablation-panel.js';
 import { initShareToolbar, initialState, openSavedTrace, syncUrl } from './share-toolbar.js';
 import type { PageState } from './share/url-state.js';
 import { enterRuns, FormError, fillSelect, flagField, generateRequest, readForm } from './views/controls.js';
@@ -283,6 +283,7 @@ initShareToolbar({
 });
 
 initNextPanel();
+initAblationPanel(client);
 setTensorContext(() => ({ run, layer, prompt: promptBox.value, model: modelSelect.value }));
 
 // The flow starts on the model the page runs (known once the stream said hello).

@@ -1,7 +1,17 @@
-// WebSocket client for GET /stream: connects, waits for `hello`, starts generations and forwards frames.
-import type { GenerateMessage, HelloMessage, ServerMessage } from '../../src/schemas/stream.js';
+// WebSocket client for GET /stream: connects, waits for `hello`, starts generations and sweeps, forwards frames.
+// Frames of an id someone `listen`s to go to that listener (a panel's own generation or sweep); the rest to the page.
+import type { z } from 'zod';
+import type {
+  GenerateMessageSchema,
+  HelloMessage,
+  ServerMessage,
+  SweepMessageSchema,
+} from '../../src/schemas/stream.js';
 
-export type GenerateRequest = Partial<GenerateMessage> & { id: string };
+/** A `generate` frame as written: every field but the id optional, defaults left to the server. */
+export type GenerateRequest = Partial<z.input<typeof GenerateMessageSchema>> & { id: string };
+/** A `sweep` frame without its type, defaults optional (as written, before the server fills them). */
+export type SweepStreamRequest = Omit<z.input<typeof SweepMessageSchema>, 'type'>;
 
 export interface StreamHandlers {
   onMessage(msg: ServerMessage): void;
@@ -17,6 +27,7 @@ export function streamUrl(loc: Pick<Location, 'protocol' | 'host'> = location): 
 export class StreamClient {
   private socket: WebSocket | null = null;
   private hello: Promise<HelloMessage> | null = null;
+  private readonly listeners = new Map<string, StreamHandlers>();
 
   constructor(
     private readonly handlers: StreamHandlers,
@@ -47,7 +58,8 @@ export class StreamClient {
           reject(new Error(msg.message));
           return;
         }
-        this.handlers.onMessage(msg);
+        const own = 'id' in msg && typeof msg.id === 'string' ? this.listeners.get(msg.id) : undefined;
+        (own ?? this.handlers).onMessage(msg);
       });
       socket.addEventListener('close', (ev) => {
         if (this.socket === socket) {
@@ -56,7 +68,11 @@ export class StreamClient {
         }
         const why = ev.reason ? `: ${ev.reason}` : '';
         if (!greeted) reject(new Error(`The live stream could not be opened (close code ${ev.code}${why}).`));
-        else this.handlers.onClosed(`The live stream closed (code ${ev.code}${why}).`);
+        else {
+          const detail = `The live stream closed (code ${ev.code}${why}).`;
+          this.handlers.onClosed(detail);
+          for (const l of [...this.listeners.values()]) l.onClosed(detail);
+        }
       });
     });
     return this.hello;
@@ -66,6 +82,20 @@ export class StreamClient {
   async generate(req: GenerateRequest): Promise<void> {
     await this.connect();
     this.send({ type: 'generate', ...req });
+  }
+
+  /** Send a `sweep` frame once connected; its progress and result reach whoever listens to `req.id`. */
+  async sweep(req: SweepStreamRequest): Promise<void> {
+    await this.connect();
+    this.send({ type: 'sweep', ...req });
+  }
+
+  /** Route the frames of generation or sweep `id` to `handlers` (instead of the page's); returns the undo. */
+  listen(id: string, handlers: StreamHandlers): () => void {
+    this.listeners.set(id, handlers);
+    return () => {
+      if (this.listeners.get(id) === handlers) this.listeners.delete(id);
+    };
   }
 
   cancel(id: string): void {

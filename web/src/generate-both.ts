@@ -1,0 +1,140 @@
+// "Generate both": one stream `generate` with the intervention set and compare: true; the clean generation runs in
+// lockstep on the server and both texts grow side by side on the page, until done or Cancel.
+import type { z } from 'zod';
+import type { InterventionSchema } from '../../src/schemas/interventions.js';
+import type { ServerMessage, StartedMessage } from '../../src/schemas/stream.js';
+import { describeError } from './api.js';
+import { h } from './dom.js';
+import type { StreamClient } from './stream-client.js';
+import { type BothState, renderBoth } from './views/both-view.js';
+
+type Intervention = z.input<typeof InterventionSchema>;
+
+export interface BothRequest {
+  model: string;
+  tokenIds: number[];
+  params: StartedMessage['params'];
+  interventions: Intervention[];
+  /** What the intervened lane is, in words (its title). */
+  label: string;
+}
+
+let counter = 0;
+
+/** A running "Generate both"; `stop()` cancels it on the server, `detach()` just stops drawing it. */
+export interface BothRun {
+  id: string;
+  stop(): void;
+  detach(): void;
+}
+
+const WHY: Record<string, string> = {
+  length: 'reached the token limit',
+  stop: 'hit a stop string',
+  eos: 'ended the text',
+  cancelled: 'was cancelled',
+  error: 'failed',
+  unfinished: 'was cut off when the intervened one ended',
+};
+
+export function generateBoth(client: StreamClient, req: BothRequest, out: HTMLElement, onEnd: () => void): BothRun {
+  counter += 1;
+  const id = `both-${Date.now().toString(36)}-${counter}`;
+  const st: BothState = {
+    clean: { tokens: [], text: '' },
+    intervened: { tokens: [], text: '' },
+    diverge: null,
+    phase: 'running',
+    note: 'Starting both generations…',
+  };
+  let live = true;
+  const draw = () => {
+    if (live) out.replaceChildren(renderBoth(st, `Intervened (${req.label})`));
+  };
+  const finish = () => {
+    if (!live) return;
+    draw();
+    undo();
+    live = false;
+    onEnd();
+  };
+  const undo = client.listen(id, {
+    onMessage(msg: ServerMessage) {
+      if (msg.type === 'started') st.note = '';
+      else if (msg.type === 'token') {
+        st.intervened.tokens[msg.index] = msg.token.text;
+        st.intervened.text = msg.text;
+        const b = msg.baseline;
+        if (b) {
+          st.clean.tokens[msg.index] = b.token.text;
+          st.clean.text = b.text;
+        }
+        if (st.diverge === null && !b?.same) st.diverge = msg.index;
+      } else if (msg.type === 'done') {
+        // The lanes keep the token frames' untrimmed text: every token shown, an end-of-text one included and named
+        // (as /trace generated.text); done's text is trimmed of it.
+        const n = Math.min(st.clean.tokens.length, st.intervened.tokens.length);
+        if (st.diverge === null && st.clean.tokens.length !== st.intervened.tokens.length) st.diverge = n;
+        st.phase = msg.reason === 'error' ? 'error' : 'done';
+        const clean = msg.baseline ? `; the clean one ${WHY[msg.baseline.reason] ?? msg.baseline.reason}` : '';
+        st.note = `Done: the intervened generation ${WHY[msg.reason] ?? msg.reason}${clean}.${msg.detail ? ` ${msg.detail}` : ''}`;
+        finish();
+        return;
+      } else if (msg.type === 'error') {
+        st.phase = 'error';
+        st.note = msg.message;
+        finish();
+        return;
+      } else return;
+      draw();
+    },
+    onClosed(detail) {
+      st.phase = 'error';
+      st.note = detail;
+      finish();
+    },
+  });
+  draw();
+  const p = req.params;
+  const sent = client
+    .generate({
+      id,
+      model: req.model,
+      token_ids: req.tokenIds,
+      // The run's length (a saved trace without a continuation: the server's default).
+      max_new_tokens: p.max_new_tokens > 0 ? p.max_new_tokens : undefined,
+      temperature: p.temperature,
+      top_k: p.top_k,
+      top_p: p.top_p,
+      seed: p.seed,
+      stop: p.stop,
+      stop_at_eos: p.stop_at_eos,
+      hooks: [],
+      logit_lens: false,
+      alternatives: 1,
+      interventions: req.interventions,
+      compare: true,
+    })
+    .then(
+      () => true,
+      (err: unknown) => {
+        st.phase = 'error';
+        st.note = describeError(err);
+        finish();
+        return false;
+      },
+    );
+  return {
+    id,
+    // After the generate frame went out (it waits for the connection), or the server would not know the id.
+    stop: () => void sent.then((ok) => ok && client.cancel(id)),
+    detach: () => {
+      undo();
+      live = false;
+    },
+  };
+}
+
+export function bothPlaceholder(): HTMLElement {
+  return h('p', { class: 'muted' }, 'Generate both: the clean and the intervened text, token by token.');
+}
