@@ -228,6 +228,39 @@ describe.skipIf(!hasChromium)(`intervene and compare in headless Chromium (model
     expect(await page.getByRole('button', { name: 'Generate both' }).isDisabled()).toBe(false);
   });
 
+  it('changing the set while "Generate both" runs sends intervene: the lanes say from which token, the text follows', async () => {
+    const head = page.locator('#ablate button.head-toggle[data-head="0"]');
+    expect(await head.getAttribute('aria-pressed')).toBe('false');
+    // Start it and add head 0 in one task: the intervene frame follows the generate frame.
+    await page.evaluate(() => {
+      document.getElementById('both-run')?.click();
+      (document.querySelector('#ablate button.head-toggle[data-head="0"]') as HTMLButtonElement).click();
+    });
+    await page.locator('#both-out .both[data-phase="done"]').waitFor();
+    const change = page.locator('#both-out .both-change');
+    expect(await change.count()).toBe(1);
+    expect(await change.textContent()).toContain(`heads 0 of layer ${LAYER} zeroed`);
+    const from = Number(await change.getAttribute('data-from'));
+    const before = await compareTrace([patchAt(LAYER, LAST)], { max_new_tokens: NEW_TOKENS, logit_lens: false });
+    const after = await compareTrace(
+      [{ hook: `blocks.${LAYER}.attn.hook_z`, heads: [0], op: 'zero' }, patchAt(LAYER, LAST)],
+      {
+        max_new_tokens: NEW_TOKENS,
+        logit_lens: false,
+      },
+    );
+    const lane = page.locator('#both-out .both-lane[data-lane="intervened"]');
+    const shownTokens = await lane.locator('.both-tok').allTextContents();
+    // tokens before `from` were made with the old set, the rest with the new one (from 0: the whole text)
+    if (from === 0) expect(await lane.getAttribute('data-text')).toBe(after.generated?.text);
+    else expect(shownTokens.slice(0, from)).toEqual(before.generated?.tokens.slice(0, from).map((t) => t.text));
+    expect(await page.locator('#both-out .both-lane[data-lane="clean"]').getAttribute('data-text')).toBe(
+      after.baseline?.generated?.text,
+    );
+    await head.click(); // back to the patch alone for the tests below
+    expect(await head.getAttribute('aria-pressed')).toBe('false');
+  });
+
   it('"Sweep heads" shows progress, then the [layer, head] heatmap; a cell’s hover value equals POST /sweep', async () => {
     const ref = await sweep({ metric: { kind: 'prob', token: target }, sweep: { kind: 'ablate_heads', op: 'zero' } });
     await page.getByRole('button', { name: 'Sweep heads' }).click();

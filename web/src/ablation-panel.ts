@@ -113,6 +113,8 @@ async function measure(): Promise<void> {
   abort?.abort();
   updateActions();
   const list = interventions(sh);
+  // A running "Generate both" takes the new set from its next token on (the stream's intervene).
+  if (both) both.intervene(list, describeSet(sh));
   if (list.length === 0) {
     out.replaceChildren(idle());
     return;

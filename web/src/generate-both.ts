@@ -24,6 +24,8 @@ let counter = 0;
 /** A running "Generate both"; `stop()` cancels it on the server, `detach()` just stops drawing it. */
 export interface BothRun {
   id: string;
+  /** Replace the intervened lane's set from its next token on (the stream's `intervene`); `label` says it in words. */
+  intervene(list: Intervention[], label: string): void;
   stop(): void;
   detach(): void;
 }
@@ -46,7 +48,10 @@ export function generateBoth(client: StreamClient, req: BothRequest, out: HTMLEl
     diverge: null,
     phase: 'running',
     note: 'Starting both generations…',
+    changes: [],
   };
+  /** Labels of the `intervene` sets sent, in order: each `intervened` frame answers the oldest. */
+  const pendingLabels: string[] = [];
   let live = true;
   const draw = () => {
     if (live) out.replaceChildren(renderBoth(st, `Intervened (${req.label})`));
@@ -61,6 +66,7 @@ export function generateBoth(client: StreamClient, req: BothRequest, out: HTMLEl
   const undo = client.listen(id, {
     onMessage(msg: ServerMessage) {
       if (msg.type === 'started') st.note = '';
+      else if (msg.type === 'intervened') st.changes.push({ from: msg.from_step, label: pendingLabels.shift() ?? '' });
       else if (msg.type === 'token') {
         st.intervened.tokens[msg.index] = msg.token.text;
         st.intervened.text = msg.text;
@@ -80,6 +86,10 @@ export function generateBoth(client: StreamClient, req: BothRequest, out: HTMLEl
         st.note = `Done: the intervened generation ${WHY[msg.reason] ?? msg.reason}${clean}.${msg.detail ? ` ${msg.detail}` : ''}`;
         finish();
         return;
+      } else if (msg.type === 'error' && msg.seq === undefined && pendingLabels.length > 0) {
+        // an `intervene` the server refused: the generation goes on with the set it had
+        pendingLabels.shift();
+        st.note = `The new set was not applied: ${msg.message}`;
       } else if (msg.type === 'error') {
         st.phase = 'error';
         st.note = msg.message;
@@ -126,6 +136,10 @@ export function generateBoth(client: StreamClient, req: BothRequest, out: HTMLEl
     );
   return {
     id,
+    intervene: (list, label) => {
+      pendingLabels.push(list.length ? label : '');
+      void sent.then((ok) => ok && live && client.intervene(id, list));
+    },
     // After the generate frame went out (it waits for the connection), or the server would not know the id.
     stop: () => void sent.then((ok) => ok && client.cancel(id)),
     detach: () => {

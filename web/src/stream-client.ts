@@ -98,6 +98,11 @@ export class StreamClient {
     };
   }
 
+  /** Replace the interventions of a live generation this page started, from its next forward pass on. */
+  intervene(id: string, interventions: readonly object[]): void {
+    this.send({ type: 'intervene', id, interventions });
+  }
+
   cancel(id: string): void {
     this.send({ type: 'cancel', id });
   }

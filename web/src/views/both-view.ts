@@ -17,6 +17,8 @@ export interface BothState {
   phase: 'running' | 'done' | 'error';
   /** A sentence under the lanes (why it ended, the error). */
   note: string;
+  /** Sets put in force mid-generation: from which token, and what (in words). */
+  changes: { from: number; label: string }[];
 }
 
 function lane(name: 'clean' | 'intervened', title: string, l: Lane, diverge: number | null): HTMLElement {
@@ -58,6 +60,13 @@ export function renderBoth(st: BothState, intervenedTitle: string): HTMLElement 
       lane('intervened', intervenedTitle, st.intervened, d),
     ),
     h('p', { class: 'both-diverge help' }, divergence(st)),
+    ...st.changes.map((c) =>
+      h(
+        'p',
+        { class: 'both-change help', 'data-from': c.from },
+        c.label ? `From token ${c.from} on: ${c.label}.` : `From token ${c.from} on: no intervention.`,
+      ),
+    ),
     st.note
       ? h(
           'p',
