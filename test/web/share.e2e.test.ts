@@ -181,6 +181,9 @@ describe.skipIf(!hasChromium)('share toolbar in headless Chromium', () => {
     const heat = other.locator('svg.heatmap[data-layer="1"][data-head="0"]');
     await expect.poll(() => heat.locator('rect.cell').count()).toBe(6 * 6);
     expect(recomputing).toEqual([]);
+    // the speed shown is the stored run's: its tokens over the request's own time, said as such
+    const perS = (stored.trace.generated.tokens.length / stored.trace.timings.total_ms) * 1000;
+    expect(await other.locator('#run-meta').textContent()).toContain(`${perS.toFixed(1)} tok/s when it was traced`);
     await mkdir(ARTIFACTS, { recursive: true });
     await other.screenshot({ path: path.join(ARTIFACTS, 'share-saved-trace.png') });
 

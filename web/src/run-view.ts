@@ -103,7 +103,7 @@ export function renderRun(state: RunState, opts: RunViewOptions): void {
   const d = started?.dims;
   byId('run-meta').textContent =
     started && d
-      ? `${started.model} · ${d.n_layer} layers × ${d.n_head} heads · d_model ${d.d_model} · seed ${started.params.seed}${state.done ? ` · ${state.done.timings.tokens_per_s.toFixed(1)} tok/s` : ''}`
+      ? `${started.model} · ${d.n_layer} layers × ${d.n_head} heads · d_model ${d.d_model} · seed ${started.params.seed}${state.done ? ` · ${state.done.timings.tokens_per_s.toFixed(1)} tok/s${started.share === 'saved' ? ' when it was traced' : ''}` : ''}`
       : '';
   renderNext(state, index);
   renderStep(state, index, opts.layer);

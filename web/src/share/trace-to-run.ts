@@ -109,7 +109,8 @@ export function savedToRun(saved: SavedTraceView, runId: string): RunState {
       prefill_ms: t.timings.run_ms,
       decode_ms: t.timings.generate_ms,
       total_ms: t.timings.total_ms,
-      tokens_per_s: 0,
+      // as the server measured it when the trace was made: its tokens over the request's own time
+      tokens_per_s: t.timings.total_ms > 0 ? (tokens.length / t.timings.total_ms) * 1000 : 0,
       run_ms: t.timings.run_ms,
       summarize_ms: t.timings.summarize_ms,
       paused_ms: 0,
