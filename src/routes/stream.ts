@@ -1,6 +1,7 @@
 // GET /stream: the live generation WebSocket (protocol in docs/stream-protocol.md); decorates app.streamHub.
 import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
+import { WS_SUBPROTOCOL } from '../security/api-keys.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ProblemError } from '../errors/problem-error.js';
 import { ProblemSchema } from '../schemas/problem.js';
@@ -43,7 +44,12 @@ export default fp(
 
     await app.register(async (scope) => {
       await scope.register(websocket, {
-        options: { maxPayload: app.config.WS_MAX_MESSAGE_BYTES },
+        options: {
+          maxPayload: app.config.WS_MAX_MESSAGE_BYTES,
+          // A client that offers subprotocols (a browser sending its key as one) gets the stream's back; a key is
+          // never echoed.
+          handleProtocols: (offered: Set<string>) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+        },
         // Replaces the plugin's default (close() without a code, seen as 1005, and waiting on every handshake).
         preClose: async () => hub.close(closeTimeoutMs),
       });

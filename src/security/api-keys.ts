@@ -5,7 +5,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 /** Shortest key API_KEYS accepts: a guessable key is no protection. */
 export const MIN_API_KEY_LENGTH = 16;
 
-/** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>` (the first wins). */
+/**
+ * WebSocket subprotocol that carries a key from a browser, which cannot set headers on an upgrade:
+ * `tensortrace.key.<base64url of the key>`, offered next to `tensortrace` (WS_SUBPROTOCOL), which the server
+ * selects, so the key is never echoed.
+ */
+export const KEY_PROTOCOL_PREFIX = 'tensortrace.key.';
+export const WS_SUBPROTOCOL = 'tensortrace';
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, `X-API-Key: <key>`, or (a WebSocket upgrade) the
+ * `tensortrace.key.<base64url>` subprotocol; the first wins.
+ */
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const auth = headers.authorization;
   if (typeof auth === 'string') {
@@ -14,6 +25,12 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   }
   const x = headers['x-api-key'];
   if (typeof x === 'string' && x.trim() !== '') return x.trim();
+  const protocols = headers['sec-websocket-protocol'];
+  if (typeof protocols === 'string') {
+    const offered = protocols.split(',').map((p) => p.trim());
+    const k = offered.find((p) => p.startsWith(KEY_PROTOCOL_PREFIX))?.slice(KEY_PROTOCOL_PREFIX.length);
+    if (k) return Buffer.from(k, 'base64url').toString('utf8');
+  }
   return undefined;
 }
 

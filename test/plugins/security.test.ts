@@ -86,6 +86,22 @@ describe('API keys on the stream', () => {
     c.close();
   });
 
+  it('a browser sends its key as a subprotocol next to "tensortrace"; the server selects only the latter', async () => {
+    const keyProtocol = (k: string) => `tensortrace.key.${Buffer.from(k).toString('base64url')}`;
+    const wrong = await refusedUpgrade(server.url, {
+      'sec-websocket-protocol': `tensortrace, ${keyProtocol('not-a-key-at-all-000')}`,
+    });
+    expect(wrong).toEqual({ status: 401, code: 'invalid_api_key' });
+    const ws = new WebSocket(server.url, ['tensortrace', keyProtocol(KEY_C)]);
+    const hello = await new Promise<{ type: string }>((resolve, reject) => {
+      ws.once('message', (d) => resolve(JSON.parse(String(d))));
+      ws.once('error', reject);
+    });
+    expect(hello.type).toBe('hello');
+    expect(ws.protocol).toBe('tensortrace');
+    ws.close();
+  });
+
   it('npm run watch sends TENSORTRACE_API_KEY; without it the CLI reports the refusal', async () => {
     const io = (env: Record<string, string>) => {
       let out = '';

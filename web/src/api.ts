@@ -1,4 +1,5 @@
 // HTTP helpers: JSON GET/POST against the service; problem+json failures become ApiError with the server's detail.
+import { authHeaders, onAuthProblem } from './api-key.js';
 
 /** A failed request, carrying the problem+json `detail` sentence and stable `code` for the page to show. */
 export class ApiError extends Error {
@@ -23,13 +24,19 @@ async function parse<T>(res: Response): Promise<T> {
       : typeof p.title === 'string'
         ? p.title
         : `The server answered ${res.status}.`;
-  throw new ApiError(res.status, typeof p.code === 'string' ? p.code : `http_${res.status}`, detail);
+  const code = typeof p.code === 'string' ? p.code : `http_${res.status}`;
+  onAuthProblem(res.status, code, detail);
+  throw new ApiError(res.status, code, detail);
 }
 
 async function request<T>(url: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { ...init, signal, headers: { accept: 'application/json', ...(init.headers ?? {}) } });
+    res = await fetch(url, {
+      ...init,
+      signal,
+      headers: { accept: 'application/json', ...authHeaders(), ...(init.headers ?? {}) },
+    });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'network_error', 'The server cannot be reached. Is tensortrace still running?');

@@ -2,6 +2,7 @@
 // copy a curl command or a Python snippet, and download the prompt pass as .safetensors.
 import type { SaveTraceResponse } from '../../src/schemas/traces.js';
 import { ApiError, describeError, getJson, postJson } from './api.js';
+import { authHeaders } from './api-key.js';
 import { byId, h } from './dom.js';
 import type { RunState } from './run-state.js';
 import { curlCommand, exportBody, pythonSnippet, traceBody } from './share/snippets.js';
@@ -61,7 +62,7 @@ async function copy(label: string, text: string): Promise<void> {
 
 async function download(url: string, init: RequestInit, fileName: string): Promise<void> {
   host?.status('busy', 'Preparing the .safetensors file…');
-  const res = await fetch(url, init);
+  const res = await fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string>) } });
   if (!res.ok) {
     const p = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
     throw new ApiError(res.status, p.code ?? `http_${res.status}`, p.detail ?? `The server answered ${res.status}.`);

@@ -1,5 +1,6 @@
 // WebSocket client for GET /stream: connects, waits for `hello`, starts generations and sweeps, forwards frames.
 // Frames of an id someone `listen`s to go to that listener (a panel's own generation or sweep); the rest to the page.
+import { streamProtocols } from './api-key.js';
 import type { z } from 'zod';
 import type {
   GenerateMessageSchema,
@@ -37,7 +38,7 @@ export class StreamClient {
   /** Open (or reuse) the connection; resolves with the server's `hello`. */
   connect(): Promise<HelloMessage> {
     if (this.hello && this.socket && this.socket.readyState <= WebSocket.OPEN) return this.hello;
-    const socket = new WebSocket(this.url);
+    const socket = new WebSocket(this.url, streamProtocols());
     this.socket = socket;
     this.hello = new Promise<HelloMessage>((resolve, reject) => {
       let greeted = false;
