@@ -1,18 +1,15 @@
-// End-to-end: a server with API_KEYS. The page asks for the key once (the server's own sentence), keeps it for the
-// tab, and then runs: REST calls carry it as a bearer header, the stream's upgrade as a subprotocol.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { buildWeb } from '../../web/build.js';
 import { testApp } from '../helpers/app.js';
+import { launchChromium, collectErrors, hasChromium } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'page-key-0123456789abcdef';
 
-describe.skipIf(!existsSync(CHROMIUM))('the page on a server with API_KEYS', () => {
+describe.skipIf(!hasChromium)('the page on a server with API_KEYS', () => {
   let app: FastifyInstance;
   let browser: Browser;
   let page: Page;
@@ -28,15 +25,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the page on a server with API_KEYS', () 
       API_KEYS: KEY,
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+    collectErrors(page, consoleErrors);
   });
 
   afterAll(async () => {

@@ -1,13 +1,8 @@
-// End-to-end: Swagger UI at /docs renders in headless Chromium under the server's Content-Security-Policy with no
-// console errors, and the policy is live (an injected inline script is refused).
-import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../helpers/app.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
+import { launchChromium, hasChromium } from '../helpers/browser.js';
 
 describe.skipIf(!hasChromium)('/docs under the CSP in headless Chromium', () => {
   let app: FastifyInstance;
@@ -17,10 +12,7 @@ describe.skipIf(!hasChromium)('/docs under the CSP in headless Chromium', () => 
   beforeAll(async () => {
     app = await testApp();
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

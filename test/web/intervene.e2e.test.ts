@@ -4,15 +4,15 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { SweepResponseSchema } from '../../src/schemas/sweep.js';
 import { type TraceResponse, TraceResponseSchema } from '../../src/schemas/trace.js';
 import { buildWeb } from '../../web/build.js';
 import { testApp } from '../helpers/app.js';
+import { launchChromium, hasChromium } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test', 'artifacts');
 const PROMPT = 'The capital of France is';
 const SOURCE = 'The capital of Italy is';
@@ -24,8 +24,6 @@ const MINI = path.join(PROJECT_ROOT, 'models', 'gpt2-mini');
 const useMini = existsSync(path.join(MINI, 'model.safetensors'));
 const MODELS_DIR = useMini ? path.join(PROJECT_ROOT, 'models') : path.join(PROJECT_ROOT, 'test', 'fixtures');
 const MODEL = useMini ? 'gpt2-mini' : 'tiny-gpt2';
-
-const hasChromium = existsSync(CHROMIUM);
 
 const patchAt = (layer: number, position: number, prompt = SOURCE) => ({
   hook: `blocks.${layer}.hook_resid_pre`,
@@ -80,10 +78,7 @@ describe.skipIf(!hasChromium)(`intervene and compare in headless Chromium (model
     await buildWeb();
     app = await testApp({ SERVE_WEB: true, MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('console', (msg) => {
       if (msg.type() !== 'error') return;

@@ -1,19 +1,14 @@
-// End-to-end on the llama family: the built page in headless Chromium picks llama-mini beside gpt2-mini, streams a
-// prompt through it, shows the prefill's grouped-query attention, and draws the running model's shape flow from its
-// config (RoPE, GQA, gated MLP, vocab 2048).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { TraceResponseSchema } from '../../src/schemas/trace.js';
 import { buildWeb } from '../../web/build.js';
 import { testApp } from '../helpers/app.js';
+import { launchChromium, collectErrors, hasChromium } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PROMPT = 'The capital of France is';
-const hasChromium = existsSync(CHROMIUM);
 
 describe.skipIf(!hasChromium)('web page on llama-mini in headless Chromium', () => {
   let app: FastifyInstance;
@@ -31,15 +26,9 @@ describe.skipIf(!hasChromium)('web page on llama-mini in headless Chromium', () 
       MAX_NEW_TOKENS: 16,
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+    collectErrors(page, consoleErrors);
   });
 
   afterAll(async () => {

@@ -9,8 +9,8 @@ import { PROJECT_ROOT } from '../../src/config.js';
 import { TraceResponseSchema } from '../../src/schemas/trace.js';
 import { buildWeb } from '../../web/build.js';
 import { testApp } from '../helpers/app.js';
+import { CHROMIUM, collectErrors, hasChromium } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test', 'artifacts');
 const PROMPT = 'The capital of France is';
 const PROMPT_TOKENS = 5; // "The", " capital", " of", " France", " is"
@@ -21,7 +21,6 @@ const useMini = existsSync(path.join(MINI, 'model.safetensors'));
 const MODELS_DIR = useMini ? path.join(PROJECT_ROOT, 'models') : path.join(PROJECT_ROOT, 'test', 'fixtures');
 const MODEL = useMini ? 'gpt2-mini' : 'tiny-gpt2';
 
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   process.stderr.write(`page.e2e: skipped, ${CHROMIUM} is absent (install Debian's chromium package)\n`);
 
@@ -50,10 +49,7 @@ describe.skipIf(!hasChromium)(`web page in headless Chromium (model ${MODEL})`, 
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+    collectErrors(page, consoleErrors);
     await mkdir(ARTIFACTS, { recursive: true });
   });
 

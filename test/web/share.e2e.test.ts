@@ -1,22 +1,20 @@
 // End-to-end: the share toolbar in headless Chromium — state in the URL, copy link / curl / Python, the .safetensors
 // download, and "save and share" whose /?trace=ID link reopens the stored trace without recomputing.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors.js';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { SavedTraceListSchema } from '../../src/schemas/traces.js';
 import { buildWeb } from '../../web/build.js';
 import { testApp } from '../helpers/app.js';
+import { launchChromium, collectErrors, hasChromium } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PY = '/usr/bin/python3';
-const hasChromium = existsSync(CHROMIUM);
 const hasNumpy = spawnSync(PY, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test', 'artifacts');
 const PROMPT = "The capital of France's is";
@@ -48,16 +46,10 @@ describe.skipIf(!hasChromium)('share toolbar in headless Chromium', () => {
       MAX_NEW_TOKENS: 16,
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+    collectErrors(page, consoleErrors);
   });
 
   afterAll(async () => {

@@ -4,14 +4,14 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { TraceResponseSchema } from '../../src/schemas/trace.js';
 import { buildWeb } from '../../web/build.js';
 import { testApp } from '../helpers/app.js';
+import { launchChromium, collectErrors, hasChromium } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test', 'artifacts');
 const PROMPT = 'The capital of France is';
 
@@ -19,8 +19,6 @@ const MINI = path.join(PROJECT_ROOT, 'models', 'gpt2-mini');
 const useMini = existsSync(path.join(MINI, 'model.safetensors'));
 const MODELS_DIR = useMini ? path.join(PROJECT_ROOT, 'models') : path.join(PROJECT_ROOT, 'test', 'fixtures');
 const MODEL = useMini ? 'gpt2-mini' : 'tiny-gpt2';
-
-const hasChromium = existsSync(CHROMIUM);
 
 describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL})`, () => {
   let app: FastifyInstance;
@@ -34,15 +32,9 @@ describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL
     await buildWeb();
     app = await testApp({ SERVE_WEB: true, MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+    collectErrors(page, consoleErrors);
     page.on('request', (req) => {
       if (req.method() === 'POST' && req.url().endsWith('/trace')) traceRequests.push(req.postData() ?? '');
     });

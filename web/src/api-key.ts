@@ -68,7 +68,7 @@ export function onAuthProblem(status: number, code: string, detail: string): voi
 /** At start: ask the server whether it wants a key (a cheap GET), so the form shows before the first run fails. */
 export async function checkKey(): Promise<void> {
   const res = await fetch('/models', { headers: { accept: 'application/json', ...authHeaders() } }).catch(() => null);
-  if (!res || res.status !== 401) return;
+  if (res?.status !== 401) return;
   const p = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
   onAuthProblem(401, p.code ?? '', p.detail ?? 'The server answered 401.');
 }
