@@ -174,7 +174,7 @@ export function handleConnection(ws: WebSocket, ctx: ConnectionContext, clientKe
         const gen = owned(msg.id, 'change its interventions');
         if (!gen) return;
         try {
-          gen.intervene(planIntervention(msg.interventions, gen.request, config));
+          gen.intervene(planIntervention(msg.interventions, gen.plan, config));
         } catch (err) {
           if (!(err instanceof ProblemError)) throw err;
           peer.send(errorFrame(msg.id, err.code, err.detail, err.extra));

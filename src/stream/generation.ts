@@ -69,7 +69,8 @@ export class Generation {
   private clean: CleanLane | null = null;
 
   constructor(
-    private readonly plan: GenerationPlan,
+    /** The validated request (its model sizes and prompt also resolve an `intervene`). */
+    readonly plan: GenerationPlan,
     readonly owner: Peer,
     private readonly deps: GenerationDeps,
   ) {
@@ -90,11 +91,6 @@ export class Generation {
   /** Replace the interventions from the next forward pass on (the owner's `intervene`, already resolved). */
   intervene(list: readonly ResolvedIntervention[]): void {
     if (!this.finished) this.pending = list;
-  }
-
-  /** The plan's model sizes and prompt, for resolving an `intervene`. */
-  get request(): GenerationPlan {
-    return this.plan;
   }
 
   /** Bytes its replay buffer holds. */
@@ -231,8 +227,9 @@ export class Generation {
     let result = current.result;
     let summary = this.emitStep(current, 0, plan.prefillPositions);
     this.cache = result.present;
-    const clean = plan.compare ? new CleanLane(runtime, tok, plan.sampling, params.seed, rules, run) : null;
-    this.clean = clean;
+    const clean = (this.clean = plan.compare
+      ? new CleanLane(runtime, tok, plan.sampling, params.seed, rules, run)
+      : null);
     await clean?.advance(plan.promptIds);
     this.times.prefillMs = performance.now() - t0;
     const rng = new SeededRng(params.seed);

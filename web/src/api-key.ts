@@ -65,7 +65,7 @@ export function onAuthProblem(status: number, code: string, detail: string): voi
   input.focus();
 }
 
-/** At start: ask the server whether it wants a key (a cheap GET), so the form shows before the first run fails. */
+/** After the stream's upgrade was refused: ask the server (a cheap GET) whether it wants a key, and show the form. */
 export async function checkKey(): Promise<void> {
   const res = await fetch('/models', { headers: { accept: 'application/json', ...authHeaders() } }).catch(() => null);
   if (res?.status !== 401) return;

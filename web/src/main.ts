@@ -1,5 +1,4 @@
 // Page entry: wires the prompt form, the live stream, the step panels and the shape-flow section together.
-import { checkKey } from './api-key.js';
 import type { ServerMessage } from '../../src/schemas/stream.js';
 import type { TokenizeResponse } from '../../src/schemas/tokenize.js';
 import { describeError, isAbort, postJson } from './api.js';
@@ -286,8 +285,6 @@ initShareToolbar({
 initNextPanel();
 initAblationPanel(client);
 setTensorContext(() => ({ run, layer, prompt: promptBox.value, model: modelSelect.value }));
-
-void checkKey(); // a server with API_KEYS: the key form shows before the first run fails
 
 // The flow starts on the model the page runs (known once the stream said hello).
 void boot().then(() => initShapes(() => modelSelect.value || null));

@@ -1,6 +1,6 @@
 // WebSocket client for GET /stream: connects, waits for `hello`, starts generations and sweeps, forwards frames.
 // Frames of an id someone `listen`s to go to that listener (a panel's own generation or sweep); the rest to the page.
-import { streamProtocols } from './api-key.js';
+import { checkKey, streamProtocols } from './api-key.js';
 import type { z } from 'zod';
 import type {
   GenerateMessageSchema,
@@ -68,8 +68,10 @@ export class StreamClient {
           this.hello = null;
         }
         const why = ev.reason ? `: ${ev.reason}` : '';
-        if (!greeted) reject(new Error(`The live stream could not be opened (close code ${ev.code}${why}).`));
-        else {
+        if (!greeted) {
+          reject(new Error(`The live stream could not be opened (close code ${ev.code}${why}).`));
+          void checkKey(); // a refused upgrade gives the page no status: ask whether the server wants a key
+        } else {
           const detail = `The live stream closed (code ${ev.code}${why}).`;
           this.handlers.onClosed(detail);
           for (const l of [...this.listeners.values()]) l.onClosed(detail);
