@@ -56,6 +56,8 @@ export const InterventionSchema = z
   .meta({ id: 'Intervention' });
 
 export type InterventionInput = z.infer<typeof InterventionSchema>;
+/** An intervention as a client writes it (defaults left to the server). */
+export type InterventionRequest = z.input<typeof InterventionSchema>;
 export type InterventionOp = InterventionInput['op'];
 
 export const InterventionsSchema = z

@@ -3,7 +3,7 @@
 // the predicting position) shows clean and intervened side by side. From the same set: "Generate both" over the
 // stream, and the sweeps (sweep-panel.ts).
 import type { z } from 'zod';
-import type { InterventionSchema } from '../../src/schemas/interventions.js';
+import type { InterventionRequest as Intervention } from '../../src/schemas/interventions.js';
 import type { TokenMessage } from '../../src/schemas/stream.js';
 import type { TraceResponse } from '../../src/schemas/trace.js';
 import type { ModelDetailSchema } from '../../src/schemas/models.js';
@@ -15,9 +15,6 @@ import { type RunState, shownIndex, tokenTexts } from './run-state.js';
 import type { StreamClient } from './stream-client.js';
 import { detachSweep, type SweepTarget, sweepHeads, sweepPatch } from './sweep-panel.js';
 import { renderCompareLens } from './views/compare-lens-view.js';
-
-/** An intervention as written (defaults left to the server). */
-type Intervention = z.input<typeof InterventionSchema>;
 
 interface Shown {
   run: RunState;

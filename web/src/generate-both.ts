@@ -1,14 +1,9 @@
-// "Generate both": one stream `generate` with the intervention set and compare: true; the clean generation runs in
-// lockstep on the server and both texts grow side by side on the page, until done or Cancel.
-import type { z } from 'zod';
-import type { InterventionSchema } from '../../src/schemas/interventions.js';
+import type { InterventionRequest as Intervention } from '../../src/schemas/interventions.js';
 import type { ServerMessage, StartedMessage } from '../../src/schemas/stream.js';
 import { describeError } from './api.js';
 import { h } from './dom.js';
 import type { StreamClient } from './stream-client.js';
 import { type BothState, renderBoth } from './views/both-view.js';
-
-type Intervention = z.input<typeof InterventionSchema>;
 
 export interface BothRequest {
   model: string;
