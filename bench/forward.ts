@@ -3,7 +3,7 @@ import { allHookNames, parseHookName } from '../src/hooks/catalogue.js';
 import { loadModelRuntime } from '../src/runtime/load.js';
 import type { Activation, ForwardResult, ModelRuntime } from '../src/runtime/types.js';
 import { histogramKernelJs, histogramScale } from '../src/stats/histogram.js';
-import { summarizeTensors } from '../src/stats/summarize.js';
+import { summarizeSlices } from '../src/decode/summarize-forward.js';
 import { attentionRows } from '../src/decode/attention-rows.js';
 import { hookSummaryFrom, sliceHook, summarizeHook } from '../src/decode/summarize-hook.js';
 import { STATS_SLOTS, statsKernel } from '../src/stats/tensor-stats.js';
@@ -60,11 +60,11 @@ function summarizeInThread(res: ForwardResult, nLayer: number, ms?: Map<string, 
 
 /**
  * The hook summaries as summarizeForward computes them for /trace and the stream (detail=summary, every position):
- * slices, then stats + histograms (summarizeTensors), then the summary objects.
+ * slices, then stats + histograms on both cores (summarizeSlices), then the summary objects.
  * Attention rows, top-k and the logit lens are left out: at 1024 tokens the rows alone are 75M numbers, which
  * /trace refuses (413 too_many_values); they are timed separately at 128 tokens.
  */
-function summarizeAsTrace(res: ForwardResult, nLayer: number, offset = 0): void {
+async function summarizeAsTrace(res: ForwardResult, nLayer: number, offset = 0): Promise<void> {
   const T = res.logits.dims[0];
   const opts = { positions: everyPosition(T).map((p) => p + offset), offset, bins: 64, full: false };
   const acts = [...res.activations.values(), res.logits];
@@ -72,10 +72,7 @@ function summarizeAsTrace(res: ForwardResult, nLayer: number, offset = 0): void 
     const parsed = parseHookName(act.hook, nLayer)!;
     return { act, ...parsed, slice: sliceHook(act, parsed.site, opts) };
   });
-  const results = summarizeTensors(
-    selected.map((h) => h.slice.data),
-    opts.bins,
-  );
+  const results = await summarizeSlices(selected, opts.bins);
   selected.forEach(({ act, site, layer, slice }, j) =>
     hookSummaryFrom(act, site, layer, opts, slice, results[j].stats, results[j].histogram),
   );
@@ -140,7 +137,7 @@ async function run(ctx: BenchContext) {
         await timed(async () => {
           res = await rt.forward({ tokenIds: x, hooks });
           const t0 = performance.now();
-          summarizeAsTrace(res, rt.dims.nLayer);
+          await summarizeAsTrace(res, rt.dims.nLayer);
           sumMs = performance.now() - t0;
         }),
       );
@@ -161,7 +158,7 @@ async function run(ctx: BenchContext) {
     ].map(median);
     rows.push({ case: `plain (logits only) @${T}`, ms: plain });
     rows.push({ case: `all hooks fetched @${T}`, ms: fetched, note: `${(fetched / plain).toFixed(2)}x plain` });
-    rows.push({ case: `  of which summaries (summarizeForward's path, one thread) @${T}`, ms: summaries });
+    rows.push({ case: `  of which summaries (summarizeForward's path, both cores) @${T}`, ms: summaries });
     rows.push({
       case: `  summaries hook by hook (summarizeHook) @${T}`,
       ms: inThread,
@@ -197,7 +194,7 @@ async function run(ctx: BenchContext) {
   const stepTraced = await medianMs(
     async () => {
       const r = await rt.forward({ tokenIds: [prompt[P - 1]], past: prefix.present, hooks });
-      summarizeAsTrace(r, rt.dims.nLayer, P - 1);
+      await summarizeAsTrace(r, rt.dims.nLayer, P - 1);
     },
     ctx.quick ? 3 : 10,
   );

@@ -1,7 +1,8 @@
 // A forward pass -> hook summaries, attention rows, logit lens and next-token top-k (shared by /trace and the stream).
 import { parseHookName } from '../hooks/catalogue.js';
 import { familyOf } from '../arch/model-dims.js';
-import type { ForwardResult, ModelRuntime, SummarizeSpec } from '../runtime/types.js';
+import type { Activation, ForwardResult, ModelRuntime, SummarizeSpec } from '../runtime/types.js';
+import type { SummaryResult } from '../stats/summarize.js';
 import {
   HISTOGRAM_BINS_DEFAULT,
   type AttentionLayer,
@@ -14,8 +15,9 @@ import { lensStages, logitLens } from './logit-lens.js';
 import { tokenText } from '../tokenizer/token-text.js';
 import { topKFromLogits } from './next-token.js';
 import { GPT2_TOKENIZER, type ModelTokenizer } from '../tokenizer/model-tokenizer.js';
-import { summarizeTensors } from '../stats/summarize.js';
-import { hookSummaryFrom, sliceHook } from './summarize-hook.js';
+import { summarizeInParallel } from '../stats/parallel-summarize.js';
+import { cacheBuffers } from '../runtime/kv-cache.js';
+import { hookSummaryFrom, sliceHook, type HookSlice } from './summarize-hook.js';
 
 export interface SummarizeOptions {
   /** Exact hook names (selectHooks output), forward order. */
@@ -102,6 +104,25 @@ export async function summarizeForward(
   return computeSummary(runtime, result, opts);
 }
 
+/**
+ * Statistics + histograms of every slice on both cores (src/stats/parallel-summarize.ts), [n_j] -> SummaryResult.
+ * A slice the helper summarised comes back in a new view over the same memory: the slice, and the activation when
+ * the slice was all of it, take the new view (the old one is detached). `keep`: buffers that must stay in this thread.
+ */
+export async function summarizeSlices(
+  selected: readonly { act: Activation; slice: HookSlice }[],
+  bins: number,
+  keep?: ReadonlySet<ArrayBufferLike>,
+): Promise<SummaryResult[]> {
+  const data = selected.map((h) => h.slice.data);
+  const results = await summarizeInParallel(data, bins, keep);
+  selected.forEach((h, j) => {
+    if (h.act.data === h.slice.data) h.act.data = data[j];
+    h.slice.data = data[j];
+  });
+  return results;
+}
+
 async function computeSummary(
   runtime: ModelRuntime,
   result: ForwardResult,
@@ -121,11 +142,7 @@ async function computeSummary(
     if (!act) throw new Error(`forward() did not return ${name}`);
     return { act, ...parsed, slice: sliceHook(act, parsed.site, hookOpts) };
   });
-  // Statistics + histograms of every slice (src/stats/summarize.ts).
-  const summaries = summarizeTensors(
-    selected.map((h) => h.slice.data),
-    hookOpts.bins,
-  );
+  const summaries = await summarizeSlices(selected, hookOpts.bins, cacheBuffers(result.present));
   const hooks: HookSummary[] = selected.map(({ act, site, layer, slice }, j) =>
     hookSummaryFrom(act, site, layer, hookOpts, slice, summaries[j].stats, summaries[j].histogram),
   );

@@ -52,3 +52,9 @@ export function cacheReleased(model: string, length: number | undefined, why = '
     },
   );
 }
+
+/** The buffers an in-thread cache holds (none for a handle to a cache held elsewhere): they must stay in this thread. */
+export function cacheBuffers(cache: KvCache): Set<ArrayBufferLike> {
+  if (!(cache instanceof OrtKvCache)) return new Set();
+  return new Set([...cache.keys, ...cache.values].map((t) => t.data.buffer));
+}

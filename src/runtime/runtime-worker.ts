@@ -4,12 +4,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelRuntime } from './load.js';
 import { OrtModelRuntime } from './ort-runtime.js';
 import { unprocessable } from '../errors/problem-error.js';
-import { cacheReleased, type OrtKvCache } from './kv-cache.js';
+import { cacheBuffers, cacheReleased, type OrtKvCache } from './kv-cache.js';
 import type { RuntimeLogger } from './ort-guard.js';
 import type { Activation } from './types.js';
 // The worker thread's composition root: summaries are computed here, next to the activations (the main thread
 // then receives a few kilobytes of summary instead of summarising hundreds of megabytes itself).
 import { summarizeInPlace } from '../decode/summarize-forward.js';
+import { warmSummaryHelper } from '../stats/parallel-summarize.js';
 import {
   toWorkerError,
   type WorkerEvent,
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     });
     if (!(loaded instanceof OrtModelRuntime)) throw new Error('unexpected runtime class');
     rt = loaded;
+    warmSummaryHelper();
   } catch (err) {
     send({ type: 'failed', error: toWorkerError(err) });
     return;
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
       const present = r.present as OrtKvCache;
       const id = nextCacheId++;
       caches.set(id, present);
-      const keep = new Set<ArrayBufferLike>([...present.keys, ...present.values].map((t) => t.data.buffer));
+      const keep = cacheBuffers(present);
       const { acts, transfer } = forTransfer([...r.activations.values(), r.logits], keep);
       const logits = acts.pop() as Activation;
       return {

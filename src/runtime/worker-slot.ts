@@ -13,20 +13,10 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from './worker-protocol.js';
+import { workerUrl } from './worker-url.js';
 
 // tsx runs the .ts sources, the build runs .js: the worker entry has this file's extension.
-const here = fileURLToPath(import.meta.url);
-const ENTRY = new URL(`./runtime-worker${path.extname(here)}`, import.meta.url);
-/**
- * Workers do not inherit tsx's loader hooks, and `--import tsx` in execArgv comes too late for a .ts entry on
- * Node 20: when running from source, boot through a tiny module that registers tsx first, then imports the entry.
- */
-function workerEntry(): URL {
-  if (path.extname(here) !== '.ts') return ENTRY;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(ENTRY.href)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
-}
+const ENTRY = new URL(`./runtime-worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /** How long close() waits for a worker to finish its current work before terminating it. */
 const CLOSE_GRACE_MS = 60_000;
@@ -81,7 +71,7 @@ export class WorkerSlot {
 
   private spawn(): Promise<WorkerModel> {
     return new Promise<WorkerModel>((resolve, reject) => {
-      const w = new Worker(workerEntry(), { workerData: this.init });
+      const w = new Worker(workerUrl(ENTRY), { workerData: this.init });
       let ready = false;
       let lastError: Error | undefined;
       w.on('message', (e: WorkerEvent) => {

@@ -22,20 +22,26 @@ export interface TensorStatsResult {
 }
 
 // Slots of the kernel's output buffer (one module-level Float64Array: nothing is allocated per call).
-const FINITE = 0;
-const NAN = 1;
-const POS_INF = 2;
-const NEG_INF = 3;
-const SHIFT = 4;
-const S1 = 5; // sum (x - shift)
-const S2 = 6; // sum (x - shift)^2
-const SQ = 7; // sum x^2
-const MIN = 8;
-const MAX = 9;
-const MIN_AT = 10; // first index of the minimum
-const MAX_AT = 11; // first index of the maximum
-/** Length of the statsKernel output buffer. */
-export const STATS_SLOTS = 12;
+import {
+  FINITE,
+  MAX,
+  MAX_AT,
+  MIN,
+  MIN_AT,
+  NAN,
+  NEG_INF,
+  POS_INF,
+  S1,
+  S2,
+  SHIFT,
+  SQ,
+  STATS_SLOTS,
+} from './stats-slots.js';
+import { wasmStats } from './wasm-kernels.js';
+
+export { STATS_SLOTS };
+/** From this many values on the WebAssembly kernel runs; below, its call and copy cost more than they save. */
+const WASM_MIN_VALUES = 256;
 const scratch = new Float64Array(STATS_SLOTS);
 
 /**
@@ -46,6 +52,17 @@ const scratch = new Float64Array(STATS_SLOTS);
  * indices of min and max (see statsFromKernel). Strict < and > keep the first occurrence of each.
  */
 export function statsKernel(data: Float32Array, out: Float64Array): void {
+  const n = data.length;
+  if (n >= WASM_MIN_VALUES) {
+    let first = 0;
+    while (first < n && data[first] - data[first] !== 0) first++;
+    if (wasmStats(data, first < n ? data[first] : 0, out)) return;
+  }
+  statsKernelJs(data, out);
+}
+
+/** statsKernel in JavaScript, whatever the size (small tensors, no WebAssembly, and the tests' cross-check). */
+export function statsKernelJs(data: Float32Array, out: Float64Array): void {
   const n = data.length;
   let nan = 0;
   let posInf = 0;
@@ -161,7 +178,7 @@ export function statsKernel(data: Float32Array, out: Float64Array): void {
   out[MAX_AT] = maxAt;
 }
 
-primeKernel((sample) => statsKernel(sample, scratch));
+primeKernel((sample) => statsKernelJs(sample, scratch));
 
 /**
  * One pass over `data` (the shape only matters for the caller's index bookkeeping).
