@@ -52,6 +52,12 @@
                 (local.set $finite (i32.add (local.get $finite) (i32.const 4)))
                 (local.set $i (i32.add (local.get $i) (i32.const 16)))
                 (br $main)))
+            ;; four -Inf (the masked part of attention scores): counted at once
+            (if (i32x4.all_true (f32x4.eq (local.get $v) (v128.const f32x4 -inf -inf -inf -inf)))
+              (then
+                (local.set $ninf (i32.add (local.get $ninf) (i32.const 4)))
+                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (br $main)))
             (local.set $limit (i32.add (local.get $i) (i32.const 16)))))
         ;; value by value: the tail, or a group of four holding a NaN/±Inf
         (block $slow_done
@@ -131,7 +137,8 @@
   ;; runs of one bin do not wait on the same counter; the caller adds them up.
   ;; With `fast` (the caller's min is a float32 value and top <= 4096), a group of four first computes t in float32:
   ;; x - min then has a relative error of at most 2^-24, and t of about 3 * 2^-24, under 7.4e-4 for |t| <= 4097. So
-  ;; where every lane's float32 t is at least 1/256 from an integer, its floor is the float64 floor; beyond
+  ;; where every lane's float32 t is at least 1/256 from an integer, its floor is the float64 floor (and a float32 t of
+  ;; 0 means x = min, so t = 0 in float64 too: the zeros of an attention pattern stay on the fast path); beyond
   ;; [-1, top + 1] both clamp to the same end bin. Otherwise (about 1 group in 30) the group takes the float64 rule.
   (func (export "hist") (param $n i32) (param $min f64) (param $scale f64) (param $top i32) (param $fast i32)
     (local $i i32) (local $end i32) (local $stop i32) (local $limit i32) (local $x f32) (local $t f64) (local $b i32)
@@ -160,9 +167,10 @@
               (then
                 (local.set $t4 (f32x4.mul (f32x4.sub (local.get $v) (local.get $mn4)) (local.get $sc4)))
                 (local.set $fr (f32x4.sub (local.get $t4) (f32x4.floor (local.get $t4))))
-                (if (i32.and (local.get $fast) (i32x4.all_true (v128.and
+                (if (i32.and (local.get $fast) (i32x4.all_true (v128.or (v128.and
                       (f32x4.gt (local.get $fr) (v128.const f32x4 0.00390625 0.00390625 0.00390625 0.00390625))
-                      (f32x4.lt (local.get $fr) (v128.const f32x4 0.99609375 0.99609375 0.99609375 0.99609375)))))
+                      (f32x4.lt (local.get $fr) (v128.const f32x4 0.99609375 0.99609375 0.99609375 0.99609375)))
+                      (f32x4.eq (local.get $t4) (v128.const f32x4 0 0 0 0)))))
                   (then
                     ;; float32 t is at least 1/256 from an integer in every lane: its floor is float64's (see above)
                     (local.set $bi (i32x4.min_s (i32x4.max_s (i32x4.trunc_sat_f32x4_s (local.get $t4)) (local.get $zero))
@@ -186,6 +194,11 @@
                 (i32.store (local.get $b) (i32.add (i32.load (local.get $b)) (i32.const 1)))
                 (local.set $b (i32x4.extract_lane 3 (local.get $bi)))
                 (i32.store (local.get $b) (i32.add (i32.load (local.get $b)) (i32.const 1)))
+                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (br $main)))
+            ;; no finite value in the group (e.g. four masked scores): nothing to count
+            (if (i32.eqz (v128.any_true (f32x4.eq (f32x4.sub (local.get $v) (local.get $v)) (v128.const f32x4 0 0 0 0))))
+              (then
                 (local.set $i (i32.add (local.get $i) (i32.const 16)))
                 (br $main)))
             (local.set $limit (i32.add (local.get $i) (i32.const 16)))))
