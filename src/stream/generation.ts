@@ -212,8 +212,7 @@ export class Generation {
     // Prefill: [P] prompt ids -> activations over P positions + logits [P, d_vocab] + cache of length P.
     // patch sources run once, clean; the edits then apply to the prefill and every decode step
     if (plan.interventions.length) await this.useEdits(runtime, plan.interventions);
-    const loaded = await this.takePending(runtime, 0); // an `intervene` sent while the model loaded
-    if (loaded) this.publish('intervened', loaded);
+    await this.takePending(runtime, 0); // an `intervene` sent while the model loaded
     const run = (f: () => Promise<ForwardResult>) => gate.run(f);
     let current = await step(
       runtime,
@@ -226,17 +225,13 @@ export class Generation {
       run,
     );
     let result = current.result;
-    let hash = this.editsHash; // the set `current` was computed under (an intervene may replace it before it is sent)
+    let summary = this.emitStep(current, 0, plan.prefillPositions);
     this.cache = result.present;
     const clean = (this.clean = plan.compare
       ? new CleanLane(runtime, tok, plan.sampling, params.seed, rules, run)
       : null);
     await clean?.advance(plan.promptIds);
     this.times.prefillMs = performance.now() - t0;
-    if (params.max_new_tokens === 0) {
-      this.emitStep(current, 0, plan.prefillPositions, hash);
-      return { reason: 'length' };
-    }
     const rng = new SeededRng(params.seed);
     for (let index = 0; index < params.max_new_tokens; index++) {
       if (this.stopped()) return cancelled();
@@ -261,32 +256,6 @@ export class Generation {
       this.tokenIds.push(tokenId);
       const baseline = clean?.next(index, tokenId);
       const text = safeDecode(this.tokenIds, tok);
-      const stop = stopAfter(rules, tokenId, index + 1, text);
-
-      // The next forward pass starts before this step's frames are encoded, so the model worker computes while
-      // this thread serialises and sends them. Pace on the owner: don't start a pass while it has not read the
-      // frames of the step before.
-      let next: Promise<StepResult> | null = null;
-      let intervened: Record<string, unknown> | null = null;
-      const past = this.cache;
-      if (stop === null) {
-        this.times.pausedMs += await this.owner.waitDrained(this.stopped);
-        intervened = await this.takePending(runtime, index + 1);
-        if (this.stopped()) return cancelled();
-        // Decode: [1] new id + cache of length P+index -> activations over 1 position + logits [1, d_vocab].
-        next = step(
-          runtime,
-          {
-            tokenIds: [tokenId],
-            past: past ?? undefined,
-            fetch: plan.fetch,
-            interventions: this.edits,
-            summarize: this.summarizeAt([P + index]),
-          },
-          run,
-        );
-      }
-      const summary = this.emitStep(current, index, index === 0 ? plan.prefillPositions : [predPos], hash);
       this.publish('token', {
         index,
         position: P + index,
@@ -298,20 +267,38 @@ export class Generation {
         sampling: record,
         text,
         ...(attribution ? { attribution } : {}),
-        interventions_hash: hash,
+        interventions_hash: this.editsHash,
         ...(clean ? { baseline } : {}),
       });
-      if (intervened) this.publish('intervened', intervened);
-      if (next === null) return { reason: stop === 'length' || stop === null ? 'length' : stop };
-      current = await next;
+      const stop = stopAfter(rules, tokenId, index + 1, text);
+      if (stop === 'length') break;
+      if (stop) return { reason: stop };
+
+      // Pace on the owner: don't compute the next step while it has not read the previous ones.
+      this.times.pausedMs += await this.owner.waitDrained(this.stopped);
+      await this.takePending(runtime, index + 1);
+      if (this.stopped()) return cancelled();
+      // Decode: [1] new id + cache of length P+index -> activations over 1 position + logits [1, d_vocab].
+      const past = this.cache;
+      current = await step(
+        runtime,
+        {
+          tokenIds: [tokenId],
+          past,
+          fetch: plan.fetch,
+          interventions: this.edits,
+          summarize: this.summarizeAt([P + index]),
+        },
+        run,
+      );
       result = current.result;
-      hash = this.editsHash;
       this.cache = result.present;
-      if (past) runtime.release?.(past); // nothing branches from a superseded step: free it now, not at the next GC
+      runtime.release?.(past); // nothing branches from a superseded step: free it now, not at the next GC
       await clean?.stepOn();
       if (this.stopped()) return cancelled();
+      summary = this.emitStep(current, index + 1, [P + index]);
     }
-    return { reason: 'length' }; // not reached: the last token's stopAfter is 'length'
+    return { reason: 'length' };
   }
 
   /** Put `list` in force: run its patch sources (once, clean) and hash it. */
@@ -320,20 +307,17 @@ export class Generation {
     this.editsHash = list.length ? interventionsHash(list) : null;
   }
 
-  /**
-   * Before forward pass `stepIndex`: put a pending `intervene` in force; the body of the `intervened` frame that
-   * says so (the caller publishes it after the frames of the step before), or null when nothing was pending.
-   */
-  private async takePending(runtime: ModelRuntime, stepIndex: number): Promise<Record<string, unknown> | null> {
+  /** Before forward pass `stepIndex`: put a pending `intervene` in force and say so in an `intervened` frame. */
+  private async takePending(runtime: ModelRuntime, stepIndex: number): Promise<void> {
     const list = this.pending;
-    if (list === null) return null;
+    if (list === null) return;
     this.pending = null;
     await this.useEdits(runtime, list);
     const P = this.plan.promptIds.length;
     // step 0 computes the prompt; step n >= 1 the position P + n - 1
     const from = stepIndex === 0 ? 0 : P + stepIndex - 1;
     const idle = list.flatMap((r, i) => (actsFrom(r, from) ? [] : [i]));
-    return {
+    this.publish('intervened', {
       from_step: stepIndex,
       applied: describeApplied(list, P),
       interventions_hash: this.editsHash,
@@ -344,7 +328,7 @@ export class Generation {
               'nothing is left for them): they change nothing; "last" or "all" act on every new token.',
           }
         : {}),
-    };
+    });
   }
 
   private publishStarted(runtime: ModelRuntime): void {
@@ -390,12 +374,7 @@ export class Generation {
   }
 
   /** Publish one step's summaries (positions absolute) and count its time. */
-  private emitStep(
-    current: StepResult,
-    index: number,
-    positions: readonly number[],
-    hash: string | null,
-  ): ForwardSummary {
+  private emitStep(current: StepResult, index: number, positions: readonly number[]): ForwardSummary {
     const { result, summarizeMs } = current;
     const summary = current.summary as ForwardSummary; // every stream step summarises
     this.times.runMs += result.runMs;
@@ -411,7 +390,7 @@ export class Generation {
         attention: summary.attention,
         run_ms: round3(result.runMs),
         summarize_ms: round3(summarizeMs),
-        interventions_hash: hash,
+        interventions_hash: this.editsHash,
       });
     }
     return summary;
