@@ -23,6 +23,8 @@ const ENTRY = new URL(`./summary-worker${path.extname(fileURLToPath(import.meta.
 
 /** One helper per thread that summarises, started on first use; unref'd, so it never keeps the process alive. */
 let helper: { worker: Worker; pending: Map<number, (r: SummaryReply) => void>; next: number } | null = null;
+/** Set when a helper failed with an error (not a clean exit): from then on everything is summarised in this thread. */
+let helperFailed = false;
 
 function startHelper() {
   const worker = new Worker(workerUrl(ENTRY));
@@ -32,13 +34,16 @@ function startHelper() {
     h.pending.get(r.id)?.(r);
     h.pending.delete(r.id);
   });
-  // A helper that dies fails what it holds; the next call starts a new one.
+  // A helper that dies fails what it holds (its buffers went with it); after an error none is started again.
   const fail = (why: string) => {
     if (helper === h) helper = null;
     for (const [id, settle] of h.pending) settle({ id, tensors: [], error: why });
     h.pending.clear();
   };
-  worker.on('error', (err) => fail(String(err)));
+  worker.on('error', (err) => {
+    helperFailed = true;
+    fail(String(err));
+  });
   worker.on('exit', (code) => fail(`the summary helper exited with code ${code}`));
   return h;
 }
@@ -76,7 +81,7 @@ export async function summarizeInParallel(
   keep: ReadonlySet<ArrayBufferLike> = new Set(),
 ): Promise<SummaryResult[]> {
   const total = tensors.reduce((n, t) => n + t.length, 0);
-  if (total < PARALLEL_MIN_VALUES) return summarizeTensors(tensors, bins);
+  if (total < PARALLEL_MIN_VALUES || helperFailed) return summarizeTensors(tensors, bins);
   const canMove = movable(tensors, keep);
   const order = tensors.map((_, j) => j).sort((a, b) => tensors[b].length - tensors[a].length);
   const away: number[] = [];
