@@ -3,9 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
-import { buildWeb } from '../../web/build.js';
-import { testApp } from '../helpers/app.js';
-import { launchChromium, collectErrors, hasChromium } from '../helpers/browser.js';
+import { hasChromium, startPageServer } from '../helpers/browser.js';
 
 const KEY = 'page-key-0123456789abcdef';
 
@@ -17,17 +15,10 @@ describe.skipIf(!hasChromium)('the page on a server with API_KEYS', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    await buildWeb();
-    app = await testApp({
-      SERVE_WEB: true,
-      MODELS_DIR: path.join(PROJECT_ROOT, 'test', 'fixtures'),
-      DEFAULT_MODEL: 'tiny-gpt2',
-      API_KEYS: KEY,
-    });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    collectErrors(page, consoleErrors);
+    ({ app, browser, page, base } = await startPageServer(
+      { MODELS_DIR: path.join(PROJECT_ROOT, 'test', 'fixtures'), DEFAULT_MODEL: 'tiny-gpt2', API_KEYS: KEY },
+      { errors: consoleErrors },
+    ));
   });
 
   afterAll(async () => {

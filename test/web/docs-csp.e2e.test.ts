@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../helpers/app.js';
-import { launchChromium, hasChromium } from '../helpers/browser.js';
+import { collectErrors, launchChromium, hasChromium } from '../helpers/browser.js';
 
 describe.skipIf(!hasChromium)('/docs under the CSP in headless Chromium', () => {
   let app: FastifyInstance;
@@ -23,10 +23,7 @@ describe.skipIf(!hasChromium)('/docs under the CSP in headless Chromium', () => 
   it('renders the API reference with no console errors, and refuses an inline script', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(msg.text());
-    });
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    collectErrors(page, errors);
     const res = await page.goto(`${base}/docs`);
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.waitForSelector('.swagger-ui .opblock', { timeout: 30_000 });

@@ -1,6 +1,5 @@
 // End-to-end in headless Chromium: the intervene panel's patch source, the logit lens of both runs, "Generate both"
 // over the stream and the sweep heatmaps, each checked against POST /trace or POST /sweep made here by the test.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -9,9 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { SweepResponseSchema } from '../../src/schemas/sweep.js';
 import { type TraceResponse, TraceResponseSchema } from '../../src/schemas/trace.js';
-import { buildWeb } from '../../web/build.js';
-import { testApp } from '../helpers/app.js';
-import { launchChromium, hasChromium } from '../helpers/browser.js';
+import {
+  hasChromium,
+  PAGE_MODEL as MODEL,
+  PAGE_MODELS_DIR as MODELS_DIR,
+  PAGE_MODEL_TRAINED as useMini,
+  startPageServer,
+} from '../helpers/browser.js';
 
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test', 'artifacts');
 const PROMPT = 'The capital of France is';
@@ -19,11 +22,6 @@ const SOURCE = 'The capital of Italy is';
 const NEW_TOKENS = 3;
 const LAYER = 1;
 const LAST = 4; // " is": the position that predicts the first generated token
-
-const MINI = path.join(PROJECT_ROOT, 'models', 'gpt2-mini');
-const useMini = existsSync(path.join(MINI, 'model.safetensors'));
-const MODELS_DIR = useMini ? path.join(PROJECT_ROOT, 'models') : path.join(PROJECT_ROOT, 'test', 'fixtures');
-const MODEL = useMini ? 'gpt2-mini' : 'tiny-gpt2';
 
 const patchAt = (layer: number, position: number, prompt = SOURCE) => ({
   hook: `blocks.${layer}.hook_resid_pre`,
@@ -75,11 +73,7 @@ describe.skipIf(!hasChromium)(`intervene and compare in headless Chromium (model
   }
 
   beforeAll(async () => {
-    await buildWeb();
-    app = await testApp({ SERVE_WEB: true, MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    ({ app, browser, page, base } = await startPageServer({ MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 }));
     page.on('console', (msg) => {
       if (msg.type() !== 'error') return;
       // Chromium logs every 4xx response; the one the too-short source provokes on purpose is counted apart.

@@ -4,9 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { TraceResponseSchema } from '../../src/schemas/trace.js';
-import { buildWeb } from '../../web/build.js';
-import { testApp } from '../helpers/app.js';
-import { launchChromium, collectErrors, hasChromium } from '../helpers/browser.js';
+import { hasChromium, startPageServer } from '../helpers/browser.js';
 
 const PROMPT = 'The capital of France is';
 
@@ -18,17 +16,10 @@ describe.skipIf(!hasChromium)('web page on llama-mini in headless Chromium', () 
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    await buildWeb();
-    app = await testApp({
-      SERVE_WEB: true,
-      MODELS_DIR: path.join(PROJECT_ROOT, 'models'),
-      DEFAULT_MODEL: 'gpt2-mini',
-      MAX_NEW_TOKENS: 16,
-    });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    collectErrors(page, consoleErrors);
+    ({ app, browser, page, base } = await startPageServer(
+      { MODELS_DIR: path.join(PROJECT_ROOT, 'models'), DEFAULT_MODEL: 'gpt2-mini', MAX_NEW_TOKENS: 16 },
+      { errors: consoleErrors },
+    ));
   });
 
   afterAll(async () => {

@@ -1,25 +1,23 @@
 // End-to-end: the real server + the built page in headless Chromium, running a prompt over the live stream.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { TraceResponseSchema } from '../../src/schemas/trace.js';
-import { buildWeb } from '../../web/build.js';
-import { testApp } from '../helpers/app.js';
-import { CHROMIUM, collectErrors, hasChromium } from '../helpers/browser.js';
+import {
+  CHROMIUM,
+  hasChromium,
+  PAGE_MODEL as MODEL,
+  PAGE_MODELS_DIR as MODELS_DIR,
+  PAGE_MODEL_TRAINED as useMini,
+  startPageServer,
+} from '../helpers/browser.js';
 
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test', 'artifacts');
 const PROMPT = 'The capital of France is';
 const PROMPT_TOKENS = 5; // "The", " capital", " of", " France", " is"
-
-// The trained default model when it is present, else the committed tiny fixture (its top token is whatever it is).
-const MINI = path.join(PROJECT_ROOT, 'models', 'gpt2-mini');
-const useMini = existsSync(path.join(MINI, 'model.safetensors'));
-const MODELS_DIR = useMini ? path.join(PROJECT_ROOT, 'models') : path.join(PROJECT_ROOT, 'test', 'fixtures');
-const MODEL = useMini ? 'gpt2-mini' : 'tiny-gpt2';
 
 if (!hasChromium)
   process.stderr.write(`page.e2e: skipped, ${CHROMIUM} is absent (install Debian's chromium package)\n`);
@@ -32,24 +30,10 @@ describe.skipIf(!hasChromium)(`web page in headless Chromium (model ${MODEL})`, 
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    await buildWeb();
-    app = await testApp({ SERVE_WEB: true, MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    collectErrors(page, consoleErrors);
+    ({ app, browser, page, base } = await startPageServer(
+      { MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 },
+      { errors: consoleErrors },
+    ));
     await mkdir(ARTIFACTS, { recursive: true });
   });
 

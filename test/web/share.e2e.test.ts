@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/safetensors.js';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { SavedTraceListSchema } from '../../src/schemas/traces.js';
-import { buildWeb } from '../../web/build.js';
-import { testApp } from '../helpers/app.js';
-import { launchChromium, collectErrors, hasChromium } from '../helpers/browser.js';
+import { hasChromium, startPageServer } from '../helpers/browser.js';
 
 const PY = '/usr/bin/python3';
 const hasNumpy = spawnSync(PY, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
@@ -37,19 +35,15 @@ describe.skipIf(!hasChromium)('share toolbar in headless Chromium', () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'tensortrace-share-'));
-    await buildWeb();
-    app = await testApp({
-      SERVE_WEB: true,
-      MODELS_DIR: path.join(PROJECT_ROOT, 'test', 'fixtures'),
-      DEFAULT_MODEL: MODEL,
-      DATA_DIR: path.join(tmp, 'data'),
-      MAX_NEW_TOKENS: 16,
-    });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    page = await context.newPage();
-    collectErrors(page, consoleErrors);
+    ({ app, browser, page, base } = await startPageServer(
+      {
+        MODELS_DIR: path.join(PROJECT_ROOT, 'test', 'fixtures'),
+        DEFAULT_MODEL: MODEL,
+        DATA_DIR: path.join(tmp, 'data'),
+        MAX_NEW_TOKENS: 16,
+      },
+      { errors: consoleErrors, context: { acceptDownloads: true } },
+    ));
   });
 
   afterAll(async () => {

@@ -1,6 +1,5 @@
 // End-to-end in headless Chromium: a stage of the shape flow opens its real tensor (checked against POST /trace),
 // the next-token controls reshape the distribution without a request, and the true-size toggle.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -8,17 +7,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { TraceResponseSchema } from '../../src/schemas/trace.js';
-import { buildWeb } from '../../web/build.js';
-import { testApp } from '../helpers/app.js';
-import { launchChromium, collectErrors, hasChromium } from '../helpers/browser.js';
+import {
+  hasChromium,
+  PAGE_MODEL as MODEL,
+  PAGE_MODELS_DIR as MODELS_DIR,
+  PAGE_MODEL_TRAINED as useMini,
+  startPageServer,
+} from '../helpers/browser.js';
 
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test', 'artifacts');
 const PROMPT = 'The capital of France is';
-
-const MINI = path.join(PROJECT_ROOT, 'models', 'gpt2-mini');
-const useMini = existsSync(path.join(MINI, 'model.safetensors'));
-const MODELS_DIR = useMini ? path.join(PROJECT_ROOT, 'models') : path.join(PROJECT_ROOT, 'test', 'fixtures');
-const MODEL = useMini ? 'gpt2-mini' : 'tiny-gpt2';
 
 describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL})`, () => {
   let app: FastifyInstance;
@@ -29,12 +27,10 @@ describe.skipIf(!hasChromium)(`tensor values in headless Chromium (model ${MODEL
   const traceRequests: string[] = [];
 
   beforeAll(async () => {
-    await buildWeb();
-    app = await testApp({ SERVE_WEB: true, MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    collectErrors(page, consoleErrors);
+    ({ app, browser, page, base } = await startPageServer(
+      { MODELS_DIR, DEFAULT_MODEL: MODEL, MAX_NEW_TOKENS: 16 },
+      { errors: consoleErrors },
+    ));
     page.on('request', (req) => {
       if (req.method() === 'POST' && req.url().endsWith('/trace')) traceRequests.push(req.postData() ?? '');
     });
