@@ -1,6 +1,4 @@
 // One runtime worker thread of a WorkerRuntime: start (and restart after a crash), request/reply, release, teardown.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { serviceUnavailable, unprocessable } from '../errors/problem-error.js';
 import type { RuntimeLogger } from './ort-guard.js';
@@ -14,9 +12,6 @@ import {
   type WorkerRequest,
 } from './worker-protocol.js';
 import { workerUrl } from './worker-url.js';
-
-// tsx runs the .ts sources, the build runs .js: the worker entry has this file's extension.
-const ENTRY = new URL(`./runtime-worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /** How long close() waits for a worker to finish its current work before terminating it. */
 const CLOSE_GRACE_MS = 60_000;
@@ -71,7 +66,7 @@ export class WorkerSlot {
 
   private spawn(): Promise<WorkerModel> {
     return new Promise<WorkerModel>((resolve, reject) => {
-      const w = new Worker(workerUrl(ENTRY), { workerData: this.init });
+      const w = new Worker(workerUrl('runtime-worker', import.meta.url), { workerData: this.init });
       let ready = false;
       let lastError: Error | undefined;
       w.on('message', (e: WorkerEvent) => {

@@ -1,7 +1,5 @@
 // summarizeTensors on both cores: part of the tensors goes to a helper thread by transfer while this thread does the
 // rest, then the buffers come back. Used where the summaries are computed (the model worker; in-process runtimes).
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../runtime/worker-url.js';
 import { summarizeTensors, type SummaryResult } from './summarize.js';
@@ -19,15 +17,13 @@ export type SummaryReply =
 /** Below this many values in all, one thread is faster: the round trip (~0.2 ms) costs more than half the work. */
 export const PARALLEL_MIN_VALUES = 1 << 19;
 
-const ENTRY = new URL(`./summary-worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
 /** One helper per thread that summarises, started on first use; unref'd, so it never keeps the process alive. */
 let helper: { worker: Worker; pending: Map<number, (r: SummaryReply) => void>; next: number } | null = null;
 /** Set when a helper failed with an error (not a clean exit): from then on everything is summarised in this thread. */
 let helperFailed = false;
 
 function startHelper() {
-  const worker = new Worker(workerUrl(ENTRY));
+  const worker = new Worker(workerUrl('summary-worker', import.meta.url));
   worker.unref();
   const h = { worker, pending: new Map<number, (r: SummaryReply) => void>(), next: 1 };
   worker.on('message', (r: SummaryReply) => {
