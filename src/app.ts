@@ -20,6 +20,7 @@ import sweepRoutes from './routes/sweep.js';
 import tracesRoutes from './routes/traces.js';
 import streamRoutes from './routes/stream.js';
 import webRoutes from './routes/web.js';
+import { jsonBytes } from './json/json-bytes.js';
 
 export interface BuildAppOptions {
   /** Configuration overrides on top of the environment (tests pass MODELS_DIR, LOG_LEVEL, limits...). */
@@ -67,10 +68,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     rewriteUrl: encodeHubIdSlash,
     clientErrorHandler,
     // Response schemas document the API (and tests check replies against them);
-    // replies are serialised with plain JSON.stringify so large traces are not re-walked by zod.
+    // replies are serialised by jsonBytes (JSON.stringify, float32 lists written directly), not re-walked by zod.
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setSerializerCompiler(() => (data) => jsonBytes(data) as unknown as string);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', String(request.id));
     return payload;

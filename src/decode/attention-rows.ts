@@ -5,7 +5,8 @@ import type { AttentionLayer } from '../schemas/trace.js';
 /**
  * `act` is blocks.{layer}.attn.hook_pattern: [head, query_pos (new tokens), key_pos (past + new)].
  * `offset` = absolute position of the first new token. For query position q the row is
- * pattern[h, q - offset, 0..q]; entries after q are the causal mask's zeros and are left out.
+ * pattern[h, q - offset, 0..q]; entries after q are the causal mask's zeros and are left out. A row is a view on
+ * `act.data`, not a copy: it crosses threads with the activation and is written to JSON by src/json/json-bytes.ts.
  */
 export function attentionRows(
   act: Activation,
@@ -16,16 +17,13 @@ export function attentionRows(
   const [nHead, nQuery, nKey] = act.dims;
   const heads: AttentionLayer['heads'] = [];
   for (let h = 0; h < nHead; h++) {
-    const rows: number[][] = [];
+    const rows: Float32Array[] = [];
     for (const q of positions) {
       const r = q - offset;
       if (r < 0 || r >= nQuery || q >= nKey)
         throw new RangeError(`${act.hook}: query position ${q} is not in this forward pass`);
       const start = (h * nQuery + r) * nKey;
-      // [key_pos 0..q]; a plain loop: Array.from on a typed array goes through the iterator protocol
-      const row = new Array<number>(q + 1);
-      for (let k = 0; k <= q; k++) row[k] = act.data[start + k];
-      rows.push(row);
+      rows.push(act.data.subarray(start, start + q + 1)); // [key_pos 0..q]
     }
     heads.push({ head: h, rows });
   }

@@ -160,6 +160,17 @@ export const HookSummarySchema = z
   })
   .meta({ id: 'HookSummary' });
 
+/**
+ * Float32 values (activations): a Float32Array where the service makes them, a JSON array of numbers on the wire
+ * (each the shortest decimal that reads back to the same float32; src/json/json-bytes.ts writes it), so a number[]
+ * wherever a reply has been parsed.
+ */
+export const Float32ListSchema = z
+  .custom<Float32Array | number[]>(
+    (v) => v instanceof Float32Array || (Array.isArray(v) && v.every((x) => typeof x === 'number')),
+  )
+  .meta({ type: 'array', items: { type: 'number' } });
+
 export const AttentionLayerSchema = z
   .object({
     layer: z.number().int(),
@@ -169,8 +180,12 @@ export const AttentionLayerSchema = z
       z.object({
         head: z.number().int(),
         rows: z
-          .array(z.array(z.number()))
-          .describe('One row per query position q: the pattern over key_pos 0..q (length q+1, sums to 1)'),
+          .array(Float32ListSchema)
+          .describe(
+            'One row per query position q: the pattern over key_pos 0..q (length q+1, sums to 1). Values are float32, ' +
+              'each written as the shortest decimal that reads back to the same float32 (0.55106086, not ' +
+              '0.5510608553886414)',
+          ),
       }),
     ),
   })

@@ -7,6 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { payloadTooLarge } from '../errors/problem-error.js';
 import { syncDir, TMP_INFIX, writeFileAtomic } from './atomic-file.js';
+import { jsonBytes } from '../json/json-bytes.js';
 
 export const DB_FILE = 'traces.db';
 export const TENSORS_DIR = 'traces';
@@ -147,7 +148,7 @@ export class TraceStore {
   /** Write the tensor file, then (one transaction) evict oldest-first to fit the limits and insert the row. */
   async put(t: TraceToSave): Promise<{ id: string; evicted: string[]; created_at: string }> {
     const recipe = JSON.stringify(t.recipe);
-    const result = JSON.stringify(t.result);
+    const result = jsonBytes(t.result).toString(); // the reply as it was sent (float32 lists included)
     const total = t.tensors.byteLength + Buffer.byteLength(recipe) + Buffer.byteLength(result);
     if (total > this.limits.maxBytes) {
       throw payloadTooLarge(

@@ -1,6 +1,7 @@
 // A generation frame serialised once: the fields after `type`/`id`/`seq` as UTF-8 JSON, shared by every client.
 // Each client gets it under its own label (ids are per connection) with its own header fields (`owner`,
 // `coalesced`), so nothing is re-serialised per client and no object copy of the frame is kept.
+import { jsonBytes } from '../json/json-bytes.js';
 
 export interface BufferedFrame {
   readonly seq: number;
@@ -13,10 +14,10 @@ export interface BufferedFrame {
 
 /** Serialise a frame's body once. `body` must not contain type/id/seq or the per-client header fields. */
 export function encodeFrame(type: string, seq: number, body: Record<string, unknown>): BufferedFrame {
-  const json = JSON.stringify(body);
-  const n = Buffer.byteLength(json) - 1;
+  const json = jsonBytes(body);
+  const n = json.length - 1;
   const tail = Buffer.allocUnsafeSlow(n); // not from the shared slab: bytes held = bytes counted
-  tail.write(json.slice(1));
+  json.copy(tail, 0, 1);
   return { seq, type, tail, bytes: n };
 }
 

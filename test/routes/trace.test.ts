@@ -163,7 +163,7 @@ describe('POST /trace on the tiny fixture vs the reference implementation', () =
       expect(head.rows.map((row) => row.length)).toEqual([3, 5]);
       for (const row of head.rows)
         close(
-          row.reduce((a, b) => a + b, 0),
+          Array.from(row).reduce((a, b) => a + b, 0),
           1,
           1e-6,
           0,

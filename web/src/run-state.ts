@@ -90,8 +90,13 @@ export function stepFor(state: RunState, index: number): StepMessage | null {
  * Attention rows of one layer/head from the prefill up to `upTo` (inclusive), keyed by query position.
  * Cached keys never change, so prefill rows plus each decode step's single row form the full causal pattern.
  */
-export function attentionRows(state: RunState, layer: number, head: number, upTo: number): Map<number, number[]> {
-  const rows = new Map<number, number[]>();
+export function attentionRows(
+  state: RunState,
+  layer: number,
+  head: number,
+  upTo: number,
+): Map<number, ArrayLike<number>> {
+  const rows = new Map<number, ArrayLike<number>>();
   for (let s = 0; s <= upTo; s++) {
     const step = state.steps.get(s);
     const att = step?.attention.find((a) => a.layer === layer);

@@ -7,7 +7,7 @@ import { causallyVisible, heatmapGeometry, labelStride } from '../layout/heatmap
 export interface HeadPattern {
   head: number;
   /** Row per query position (absolute), each the pattern over key positions 0..q. */
-  rows: Map<number, number[]>;
+  rows: Map<number, ArrayLike<number>>;
 }
 
 export interface AttentionViewInput {
