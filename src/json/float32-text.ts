@@ -9,7 +9,10 @@ const POW10 = Float64Array.from({ length: 64 }, (_, j) => Number(`1e${j}`));
 const POW10_NEG = Float64Array.from({ length: 64 }, (_, j) => Number(`1e-${j}`));
 /** STEP[e] = one float32 step at biased exponent e: 2^(e-150), and 2^-149 for subnormals (e = 0). */
 const STEP = Float64Array.from({ length: 256 }, (_, e) => 2 ** (Math.max(e, 1) - 150));
-const LOG10_2 = Math.log10(2);
+/** E10[e] = floor((e - 127) * log10 2): floor(log10 v) or one less for a normal float32 v at biased exponent e. */
+const E10 = Int32Array.from({ length: 256 }, (_, e) => Math.floor((e - 127) * Math.log10(2)));
+/** x + ROUNDER - ROUNDER rounds x (0 <= x < 2^51) to the nearest integer, ties to even, in two additions. */
+const ROUNDER = 2 ** 52 + 2 ** 51;
 /**
  * Safety margin, relative: the scaled interval ends lo·10^m and hi·10^m are each within ~3e-16 (relative) of the
  * true products, so an integer more than 1e-15 inside them is inside the true interval.
@@ -53,7 +56,7 @@ export function writeFloat32(out: Uint8Array, at: number, v: number): number {
   // fewest digits p: a p-digit candidate exists for every p above the shortest, so walk down from 9
   // floor(log10 v), or one less (the mantissa's log is left out): p = 9 then gives 9 or 10 significant digits, which
   // always name v, and the walk down still reaches the fewest
-  let e10 = exp === 0 ? Math.floor(Math.log10(v)) - 1 : Math.floor((exp - 127) * LOG10_2);
+  let e10 = exp === 0 ? Math.floor(Math.log10(v)) - 1 : E10[exp]!;
   const even = (bits & 1) === 0; // ties to even: a decimal exactly on an end reads back to v only then
   let best = 0;
   let bestK = 0;
@@ -62,9 +65,8 @@ export function writeFloat32(out: Uint8Array, at: number, v: number): number {
     const s = k <= 0 ? POW10[-k]! : POW10_NEG[k]!;
     const L = lo * s * (1 + MARGIN);
     const H = hi * s * (1 - MARGIN);
-    const t = v * s;
-    let n = Math.round(t);
-    if (n - t === 0.5 && n % 2 === 1) n--; // halfway between two candidates: the even one, as Dragon4 / Ryu do
+    // the nearest candidate; halfway between two, the even one, as Dragon4 / Ryu choose (and v * s < 2^51)
+    let n = v * s + ROUNDER - ROUNDER;
     if (n <= L) n = Math.floor(L) + 1;
     else if (n >= H) n = Math.ceil(H) - 1;
     if (!(n > L && n < H)) {
@@ -75,11 +77,12 @@ export function writeFloat32(out: Uint8Array, at: number, v: number): number {
     best = n;
     bestK = k;
   }
-  // best > 0 always: 9 significant digits name any float32
-  let n = best;
+  // 0 < best < 10^9: 9 significant digits name any float32, and p = 8 already gives 9 when e10 is one low;
+  // from here n is an int32 (a double `%` is a call into the runtime)
+  let n = best | 0;
   let k = bestK;
-  while (n % 10 === 0) {
-    n /= 10;
+  for (let q = (n / 10) | 0; n === q * 10; q = (n / 10) | 0) {
+    n = q;
     k++;
   }
   let nd = 1; // digits of n (n < 2^31: at most 10)
@@ -132,7 +135,7 @@ function onEnd(end: number, s: number, k: number): number {
   return left === right ? n : 0;
 }
 
-/** Writes the `nd` decimal digits of the integer n; returns the index after them. */
+/** Writes the `nd` decimal digits of the int32 n; returns the index after them. */
 function digits(out: Uint8Array, at: number, n: number, nd: number): number {
   for (let j = at + nd - 1; j >= at; j--) {
     const q = (n / 10) | 0;
