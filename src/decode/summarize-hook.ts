@@ -21,16 +21,6 @@ export function positionAxis(dims: readonly Dim[]): number {
   return dims.findIndex((d) => d === 'pos' || d === 'query_pos');
 }
 
-/** JSON has no NaN/Infinity: non-finite values become null. */
-export function jsonValues(data: Float32Array): (number | null)[] {
-  const out = new Array<number | null>(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    out[i] = Number.isFinite(v) ? v : null;
-  }
-  return out;
-}
-
 /** The part of an activation a summary covers: the selected positions, [..., n_selected, ...]. */
 export interface HookSlice {
   data: Float32Array;
@@ -102,7 +92,7 @@ export function hookSummaryFrom(
     },
     histogram: { min: s.min, max: s.max, edges: h.edges, counts: h.counts },
   };
-  if (opts.full) summary.values = jsonValues(slice.data);
+  if (opts.full) summary.values = slice.data; // written as JSON by src/json/json-bytes.ts (non-finite -> null)
   return summary;
 }
 

@@ -140,6 +140,22 @@ export const StatsSchema = z
   })
   .meta({ id: 'TensorStats' });
 
+/**
+ * Float32 values (activations): a Float32Array where the service makes them, a JSON array of numbers on the wire
+ * (each the shortest decimal that reads back to the same float32, NaN/±Inf as null; src/json/json-bytes.ts writes
+ * it), so a plain array wherever a reply has been parsed.
+ */
+const float32List = <T extends number | null>(items: { type: 'number'; nullable?: true }) =>
+  z
+    .custom<Float32Array | T[]>(
+      (v) =>
+        v instanceof Float32Array ||
+        (Array.isArray(v) && v.every((x) => typeof x === 'number' || (items.nullable === true && x === null))),
+    )
+    .meta({ type: 'array', items });
+
+export const Float32ListSchema = float32List<number>({ type: 'number' });
+
 export const HookSummarySchema = z
   .object({
     hook: z.string().describe('Full TransformerLens hook name, e.g. blocks.0.attn.hook_pattern'),
@@ -151,25 +167,14 @@ export const HookSummarySchema = z
     positions: z.array(z.number().int()).describe('Absolute token positions along the pos / query_pos axis'),
     stats: StatsSchema,
     histogram: HistogramSchema,
-    values: z
-      .array(z.number().nullable())
+    values: float32List<number | null>({ type: 'number', nullable: true })
       .optional()
       .describe(
-        'detail=full only: the slice, flat row-major over `shape`; NaN/±Inf are written as null (JSON has no Inf)',
+        'detail=full only: the slice, flat row-major over `shape`; NaN/±Inf are written as null (JSON has no Inf). ' +
+          'Each value is the shortest decimal that reads back to the same float32',
       ),
   })
   .meta({ id: 'HookSummary' });
-
-/**
- * Float32 values (activations): a Float32Array where the service makes them, a JSON array of numbers on the wire
- * (each the shortest decimal that reads back to the same float32; src/json/json-bytes.ts writes it), so a number[]
- * wherever a reply has been parsed.
- */
-export const Float32ListSchema = z
-  .custom<Float32Array | number[]>(
-    (v) => v instanceof Float32Array || (Array.isArray(v) && v.every((x) => typeof x === 'number')),
-  )
-  .meta({ type: 'array', items: { type: 'number' } });
 
 export const AttentionLayerSchema = z
   .object({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HOOK_SITES } from '../../src/hooks/catalogue.js';
 import { summarizeHook } from '../../src/decode/summarize-hook.js';
+import { jsonBytes } from '../../src/json/json-bytes.js';
 
 const site = (name: string) => HOOK_SITES.find((s) => s.site === name)!;
 
@@ -15,7 +16,7 @@ describe('summarizeHook', () => {
       { name: 'pos', size: 2 },
       { name: 'd_model', size: 2 },
     ]);
-    expect(s.values).toEqual([3, -9, 5, 6]);
+    expect(Array.from(s.values!)).toEqual([3, -9, 5, 6]);
     expect(s.stats.mean).toBe(1.25);
     expect(s.stats.abs_max).toBe(9);
     expect(s.stats.abs_max_index).toEqual({ flat: 1, index: [0, 1], coords: { pos: 1, d_model: 1 } });
@@ -32,7 +33,8 @@ describe('summarizeHook', () => {
     };
     const s = summarizeHook(act, site('attn.hook_attn_scores'), 0, { positions: [0], offset: 0, bins: 4, full: true });
     expect(s.shape).toEqual([1, 1, 2]);
-    expect(s.values).toEqual([0.5, null]);
+    expect(Array.from(s.values!)).toEqual([0.5, Number.NEGATIVE_INFINITY]);
+    expect(JSON.parse(jsonBytes(s).toString()).values).toEqual([0.5, null]); // JSON has no -Infinity
     expect(s.stats).toMatchObject({ count: 2, finite_count: 1, neg_inf_count: 1, mean: 0.5, std: 0 });
   });
 

@@ -8,8 +8,8 @@ import type { DoneMessage, SubscribedMessage, TokenMessage } from '../../src/sch
 
 const BOUND = 4 * 1024 * 1024;
 const GRACE = 1500;
-const N = 24;
-// Every hook, full detail, the logit lens on every token: ~1.1 MB per step frame on the tiny fixture.
+const N = 40;
+// Every hook, full detail, the logit lens on every token: ~0.7 MB per step frame on the tiny fixture.
 const HEAVY = {
   prompt: 'The capital of France is',
   max_new_tokens: N,

@@ -79,10 +79,10 @@ async function fetchRow(run: RunState, index: number, key: string): Promise<void
       { hook: 'logits', lastOnly: true },
     );
     const res = await postJson<TraceResponse>('/trace', { ...body, top_k: 20 }, ac.signal);
-    const values = res.hooks[0]?.values ?? [];
+    const values = (res.hooks[0]?.values ?? []) as (number | null)[]; // parsed JSON: a plain array
     row = {
       key,
-      logits: values.map((v) => (v === null ? Number.NEGATIVE_INFINITY : v)),
+      logits: values.map((v) => (v === null ? Number.NEGATIVE_INFINITY : Math.fround(v))), // the float32 logits
       texts: new Map(res.top_k.map((t) => [t.id, t.text])),
       chosenId: tok.token.id,
     };

@@ -51,7 +51,7 @@ export function updateResidPanel(run: RunState | null): void {
           hook: x.hook,
           layer: x.site === 'hook_resid_pre' ? -1 : (x.layer ?? 0),
           positions: x.positions,
-          values: x.values ?? [],
+          values: (x.values ?? []) as (number | null)[], // parsed JSON: a plain array
         })),
       );
       const width = Math.min(560, byId('resid-chart').clientWidth || 420);

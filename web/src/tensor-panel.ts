@@ -98,7 +98,7 @@ async function open(stageEl: HTMLElement, stage: Stage): Promise<void> {
       renderTensor({
         hook: hook.hook,
         axes: hook.axes as Axis[],
-        values: hook.values,
+        values: hook.values as (number | null)[], // parsed JSON: a plain array
         positions: hook.positions,
         tokens,
         maxWidth: width,
