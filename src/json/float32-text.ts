@@ -11,6 +11,15 @@ const POW10_NEG = Float64Array.from({ length: 64 }, (_, j) => Number(`1e-${j}`))
 const STEP = Float64Array.from({ length: 256 }, (_, e) => 2 ** (Math.max(e, 1) - 150));
 /** E10[e] = floor((e - 127) * log10 2): floor(log10 v) or one less for a normal float32 v at biased exponent e. */
 const E10 = Int32Array.from({ length: 256 }, (_, e) => Math.floor((e - 127) * Math.log10(2)));
+/**
+ * TEN_UP[e] = 10^(E10[e] + 1) as the nearest double: v >= TEN_UP[e] exactly when v >= 10^(E10[e] + 1), since no
+ * float32 lies between a power of ten and its nearest double (checked below, where the table is made).
+ */
+const TEN_UP = Float64Array.from({ length: 256 }, (_, e) => {
+  const t = Number(`1e${E10[e]! + 1}`);
+  if (E10[e]! + 1 > 10 && Math.fround(t) === t) throw new Error(`10^${E10[e]! + 1} rounds to a float32`);
+  return t;
+});
 /** x + ROUNDER - ROUNDER rounds x (0 <= x < 2^51) to the nearest integer, ties to even, in two additions. */
 const ROUNDER = 2 ** 52 + 2 ** 51;
 /**
@@ -53,14 +62,14 @@ export function writeFloat32(out: Uint8Array, at: number, v: number): number {
   const down = frac === 0 && exp > 1 ? up / 2 : up;
   const lo = v - down / 2; // exact: a float32 midpoint needs 25 bits
   const hi = v + up / 2;
-  // fewest digits p: a p-digit candidate exists for every p above the shortest, so walk down from 9
-  // floor(log10 v), or one less (the mantissa's log is left out): p = 9 then gives 9 or 10 significant digits, which
-  // always name v, and the walk down still reaches the fewest
-  let e10 = exp === 0 ? Math.floor(Math.log10(v)) - 1 : E10[exp]!;
+  // floor(log10 v), exactly (subnormals: from Math.log10, possibly one low, which costs a digit, never exactness)
+  let e10 = exp === 0 ? Math.floor(Math.log10(v)) - 1 : E10[exp]! + (v >= TEN_UP[exp]! ? 1 : 0);
   const even = (bits & 1) === 0; // ties to even: a decimal exactly on an end reads back to v only then
+  // fewest digits p: a p-digit candidate exists for every p above the shortest. Most float32 need 8 or 9 digits:
+  // try 8, walk down while a candidate exists, or take 9 (which always names v) when 8 has none
   let best = 0;
   let bestK = 0;
-  for (let p = 9; p >= 0; p--) {
+  for (let p = 8; p >= 0; p--) {
     const k = e10 - p + 1; // candidate = n * 10^k
     const s = k <= 0 ? POW10[-k]! : POW10_NEG[k]!;
     const L = lo * s * (1 + MARGIN);
@@ -72,12 +81,19 @@ export function writeFloat32(out: Uint8Array, at: number, v: number): number {
     if (!(n > L && n < H)) {
       // none strictly inside; with an even mantissa an end itself may be a short decimal (large integers)
       n = even ? onEnd(lo, s, k) || onEnd(hi, s, k) : 0;
-      if (n === 0) break;
+      if (n === 0) {
+        if (p === 8) {
+          // 9 digits: the nearest 9-digit decimal is within half a unit of the 9th digit, well inside (lo, hi)
+          bestK = e10 - 8;
+          best = v * (bestK <= 0 ? POW10[-bestK]! : POW10_NEG[bestK]!) + ROUNDER - ROUNDER;
+        }
+        break;
+      }
     }
     best = n;
     bestK = k;
   }
-  // 0 < best < 10^9: 9 significant digits name any float32, and p = 8 already gives 9 when e10 is one low;
+  // 0 < best < 10^9 (a 9-digit candidate rounding up to 10^9 loses its trailing zero below);
   // from here n is an int32 (a double `%` is a call into the runtime)
   let n = best | 0;
   let k = bestK;
