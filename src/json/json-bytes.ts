@@ -4,21 +4,52 @@
 import { randomBytes } from 'node:crypto';
 import { writeFloat32 } from './float32-text.js';
 
+/**
+ * `v` with every Float32Array inside replaced by `placeholder(list)`; objects and arrays on the way to one are
+ * copied, everything else is returned as it is (the caller's value is not changed).
+ */
+function withPlaceholders(v: unknown, placeholder: (list: Float32Array) => string): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Float32Array) return placeholder(v);
+  if (ArrayBuffer.isView(v) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x === null || typeof x !== 'object') continue;
+      const y = withPlaceholders(x, placeholder);
+      if (y !== x) (out ??= v.slice())[i] = y;
+    }
+    return out ?? v;
+  }
+  let out: Record<string, unknown> | null = null;
+  const o = v as Record<string, unknown>;
+  for (const key in o) {
+    if (!Object.hasOwn(o, key)) continue;
+    const x = o[key];
+    if (x === null || typeof x !== 'object') continue;
+    const y = withPlaceholders(x, placeholder);
+    if (y !== x) (out ??= { ...o })[key] = y;
+  }
+  return out ?? v;
+}
+
 /** Bytes a float32 decimal takes at most (`-1.2345678e-38`), with its comma. */
 const MAX_VALUE_BYTES = 16;
 
 /** `value` as UTF-8 JSON; a Float32Array is a JSON array of its values (NaN/±Infinity as null). */
 export function jsonBytes(value: unknown): Buffer {
   const lists: Float32Array[] = [];
+  // a string no reply can contain: JSON.stringify writes the NUL as the six characters \u0000, and the random part
+  // is new for every call that has lists
   let marker = '';
-  const text = JSON.stringify(value, (_key, v: unknown) => {
-    if (!(v instanceof Float32Array)) return v;
-    // a string no reply can contain: JSON.stringify writes the NUL as the six characters \u0000, and the
-    // random part is new for every call
+  const placeholder = (list: Float32Array) => {
     if (!marker) marker = `\u0000f32:${randomBytes(9).toString('hex')}:`;
-    lists.push(v);
+    lists.push(list);
     return `${marker}${lists.length - 1}`;
-  });
+  };
+  // a replacer function would take JSON.stringify off its fast path (2.6x slower on a 400 KB trace reply)
+  const text = JSON.stringify(withPlaceholders(value, placeholder));
   if (text === undefined) throw new TypeError('jsonBytes: the value has no JSON form');
   if (lists.length === 0) return Buffer.from(text);
   // the text is cut at each placeholder, `"\u0000f32:<random>:<index>"`, and the list is written in its place

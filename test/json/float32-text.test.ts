@@ -123,5 +123,8 @@ describe('jsonBytes', () => {
     expect(back.rows.map((r: number[]) => r.map(Math.fround))).toEqual(v.rows.map((r) => Array.from(r)));
     expect(back.nested).toEqual({ last: [Number(text(data[49]!))], n: 3 });
     expect(back.special).toEqual([null, 0, null]);
+    // the value itself is left as it was: the lists are still there, not their placeholders
+    expect(v.rows[0]).toBeInstanceOf(Float32Array);
+    expect(v.nested.last).toBeInstanceOf(Float32Array);
   });
 });
