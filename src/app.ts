@@ -71,6 +71,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     // replies are serialised by jsonBytes (JSON.stringify, float32 lists written directly), not re-walked by zod.
   });
   app.setValidatorCompiler(validatorCompiler);
+  // fastify's type says string; a Buffer goes out as it is (content-length from its length)
   app.setSerializerCompiler(() => (data) => jsonBytes(data) as unknown as string);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', String(request.id));

@@ -7,6 +7,8 @@ const U32 = new Uint32Array(F32.buffer);
 /** POW10[j] = 10^j and POW10_NEG[j] = 10^-j, each rounded to the nearest double (10^j exact up to 10^22). */
 const POW10 = Float64Array.from({ length: 64 }, (_, j) => Number(`1e${j}`));
 const POW10_NEG = Float64Array.from({ length: 64 }, (_, j) => Number(`1e-${j}`));
+/** 10^m as the nearest double, -64 < m < 64. */
+const tenTo = (m: number) => (m >= 0 ? POW10[m]! : POW10_NEG[-m]!);
 /** STEP[e] = one float32 step at biased exponent e: 2^(e-150), and 2^-149 for subnormals (e = 0). */
 const STEP = Float64Array.from({ length: 256 }, (_, e) => 2 ** (Math.max(e, 1) - 150));
 /** E10[e] = floor((e - 127) * log10 2): floor(log10 v) or one less for a normal float32 v at biased exponent e. */
@@ -71,7 +73,7 @@ export function writeFloat32(out: Uint8Array, at: number, v: number): number {
   let bestK = 0;
   for (let p = 8; p >= 0; p--) {
     const k = e10 - p + 1; // candidate = n * 10^k
-    const s = k <= 0 ? POW10[-k]! : POW10_NEG[k]!;
+    const s = tenTo(-k);
     const L = lo * s * (1 + MARGIN);
     const H = hi * s * (1 - MARGIN);
     // the nearest candidate; halfway between two, the even one, as Dragon4 / Ryu choose (and v * s < 2^51)
@@ -85,7 +87,7 @@ export function writeFloat32(out: Uint8Array, at: number, v: number): number {
         if (p === 8) {
           // 9 digits: the nearest 9-digit decimal is within half a unit of the 9th digit, well inside (lo, hi)
           bestK = e10 - 8;
-          best = v * (bestK <= 0 ? POW10[-bestK]! : POW10_NEG[bestK]!) + ROUNDER - ROUNDER;
+          best = v * tenTo(-bestK) + ROUNDER - ROUNDER;
         }
         break;
       }

@@ -1,6 +1,6 @@
-// Replies, frames and saved traces as JSON bytes: JSON.stringify, except that every Float32Array in the value (the
-// attention rows, which are views on the activations) is written as an array of float32 decimals (float32-text.ts),
-// without first becoming a JavaScript array of doubles.
+// Replies, frames and saved traces as JSON bytes: JSON.stringify, except that every Float32Array in the value
+// (attention rows and detail=full values, views on the activations) is written as an array of float32 decimals
+// (float32-text.ts), without first becoming a JavaScript array of doubles.
 import { randomBytes } from 'node:crypto';
 import { writeFloat32 } from './float32-text.js';
 

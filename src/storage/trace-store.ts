@@ -148,8 +148,9 @@ export class TraceStore {
   /** Write the tensor file, then (one transaction) evict oldest-first to fit the limits and insert the row. */
   async put(t: TraceToSave): Promise<{ id: string; evicted: string[]; created_at: string }> {
     const recipe = JSON.stringify(t.recipe);
-    const result = jsonBytes(t.result).toString(); // the reply as it was sent (float32 lists included)
-    const total = t.tensors.byteLength + Buffer.byteLength(recipe) + Buffer.byteLength(result);
+    const resultJson = jsonBytes(t.result); // the reply as it was sent (float32 lists included)
+    const result = resultJson.toString();
+    const total = t.tensors.byteLength + Buffer.byteLength(recipe) + resultJson.length;
     if (total > this.limits.maxBytes) {
       throw payloadTooLarge(
         'trace_too_large_to_store',
